@@ -1,0 +1,43 @@
+// Every page: register the service worker and offer updates instead of applying them
+// silently, so old and new files are never mixed in one session.
+
+const banner = document.getElementById('update');
+const reloadButton = document.getElementById('update-reload');
+
+function offerUpdate(worker) {
+  if (!banner || !worker) return;
+  banner.hidden = false;
+  reloadButton.addEventListener('click', () => {
+    reloadButton.disabled = true;
+    worker.postMessage({ type: 'SKIP_WAITING' });
+  }, { once: true });
+}
+
+async function register() {
+  if (!('serviceWorker' in navigator)) return;
+  let registration;
+  try {
+    registration = await navigator.serviceWorker.register('/sw.js', { scope: '/' });
+  } catch (err) {
+    // Offline use is an enhancement: the page itself works without a worker.
+    return;
+  }
+  const hadController = Boolean(navigator.serviceWorker.controller);
+  let reloading = false;
+  navigator.serviceWorker.addEventListener('controllerchange', () => {
+    // The first install takes control without a reload; only an accepted update reloads.
+    if (!hadController || reloading) return;
+    reloading = true;
+    window.location.reload();
+  });
+  if (registration.waiting && navigator.serviceWorker.controller) offerUpdate(registration.waiting);
+  registration.addEventListener('updatefound', () => {
+    const incoming = registration.installing;
+    if (!incoming) return;
+    incoming.addEventListener('statechange', () => {
+      if (incoming.state === 'installed' && navigator.serviceWorker.controller) offerUpdate(incoming);
+    });
+  });
+}
+
+register();

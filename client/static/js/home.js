@@ -1,0 +1,29 @@
+// Home: first-run "My back" step, then the person's plan.
+import { appData } from './storage.js';
+import { buildPlan, renderPlan, savedPlan, savePlan } from './plan.js';
+import { stretchHoldNotice } from './safety.js';
+
+const data = appData();
+const form = document.getElementById('plan-form');
+const view = document.getElementById('plan-view');
+
+function showPlan(saved) {
+  renderPlan(view, data, buildPlan(data, saved.choices));
+  form.hidden = true;
+  view.hidden = false;
+}
+
+if (data && form && view) {
+  const saved = savedPlan();
+  if (saved) showPlan(saved);
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const choices = [...form.querySelectorAll('input[name="choice"]:checked')].map((i) => i.value);
+    showPlan(savePlan(choices));
+    view.querySelector('h3')?.setAttribute('tabindex', '-1');
+    view.querySelector('h3')?.focus();
+  });
+  document.getElementById('plan-skip').addEventListener('click', () => showPlan(savePlan([], true)));
+}
+
+stretchHoldNotice(document.getElementById('plan'));

@@ -1,0 +1,88 @@
+"""Static files, held in memory with content-hashed URLs.
+
+Every file under client/static is read once at start-up. Its URL carries a hash of its
+bytes (`?v=`), so the browser may cache it forever, and the service worker's cache name
+is a hash over everything the app needs offline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+from collections.abc import Iterable
+from pathlib import Path
+
+from flask import Blueprint, Flask, abort, current_app, request
+
+from .http import Body
+
+bp = Blueprint("assets", __name__)
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+# Not needed offline: the install dialog's screenshots are only shown while online.
+NOT_PRECACHED = ("screenshots/",)
+TYPES = {
+    ".js": "text/javascript",
+    ".mjs": "text/javascript",
+    ".css": "text/css",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".json": "application/json",
+    ".ico": "image/x-icon",
+}
+
+
+class Assets:
+    def __init__(self, static_dir: Path):
+        self.files: dict[str, Body] = {}
+        self.hashes: dict[str, str] = {}
+        for path in sorted(static_dir.rglob("*")):
+            if not path.is_file() or path.name.startswith("."):
+                continue
+            rel = path.relative_to(static_dir).as_posix()
+            mimetype = TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0]
+            body = Body.of(path.read_bytes(), mimetype or "application/octet-stream")
+            self.files[rel] = body
+            self.hashes[rel] = hashlib.sha256(body.data).hexdigest()[:10]
+
+    def url(self, filename: str) -> str:
+        if filename not in self.hashes:
+            raise KeyError(f"no static file client/static/{filename}")
+        return f"/static/{filename}?v={self.hashes[filename]}"
+
+    def precache_urls(self) -> list[str]:
+        return [self.url(name) for name in self.files if not name.startswith(NOT_PRECACHED)]
+
+    def digest(self, extra: Iterable[bytes] = ()) -> str:
+        h = hashlib.sha256()
+        for name in sorted(self.hashes):
+            h.update(name.encode() + b"\0" + self.hashes[name].encode())
+        for chunk in extra:
+            h.update(chunk)
+        return h.hexdigest()[:16]
+
+
+def get_assets() -> Assets:
+    return current_app.extensions["mbr_assets"]
+
+
+def asset_url(filename: str) -> str:
+    return get_assets().url(filename)
+
+
+@bp.get("/static/<path:filename>")
+def static(filename: str):
+    assets = get_assets()
+    body = assets.files.get(filename)
+    if body is None:
+        abort(404)
+    versioned = request.args.get("v") == assets.hashes[filename]
+    # An unversioned URL (an ES module imported relatively) must be revalidated, or an
+    # old module could be paired with a new page after an update.
+    return body.respond(request, IMMUTABLE if versioned else "no-cache")
+
+
+def init_app(app: Flask, static_dir: Path) -> None:
+    app.extensions["mbr_assets"] = Assets(static_dir)
+    app.register_blueprint(bp)
+    app.add_template_global(asset_url)

@@ -1,0 +1,197 @@
+"""Marshmallow schemas for every file in content/ (one schema per shape).
+
+Unknown keys are errors: a typo in a content file should stop start-up rather than
+silently drop a caution or a step.
+"""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+SLUG = validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="Must be a lowercase slug (a-z, 0-9, -).")
+CATEGORY_IDS = ("muscular-postural", "skeletal-neurological", "lifestyle-less-common")
+
+
+def _text(**kwargs) -> fields.String:
+    return fields.String(required=True, validate=validate.Length(min=1, max=2000), **kwargs)
+
+
+def _texts(min_items: int = 1) -> fields.List:
+    return fields.List(
+        fields.String(validate=validate.Length(min=1, max=2000)),
+        required=True,
+        validate=validate.Length(min=min_items),
+    )
+
+
+def _ids(min_items: int = 0) -> fields.List:
+    return fields.List(fields.String(validate=SLUG), required=True, validate=validate.Length(min=min_items))
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class SourceSchema(_Strict):
+    id = fields.String(required=True, validate=SLUG)
+    title = _text()
+    publisher = _text()
+    url = fields.Url(load_default=None, allow_none=True, schemes={"https", "http"})
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=500))
+
+
+class SourcesFileSchema(_Strict):
+    sources = fields.List(fields.Nested(SourceSchema), required=True, validate=validate.Length(min=1))
+
+
+class CategorySchema(_Strict):
+    id = fields.String(required=True, validate=validate.OneOf(CATEGORY_IDS))
+    title = _text()
+    short_title = fields.String(required=True, validate=validate.Length(min=1, max=24))
+    summary = _text()
+    body = _texts()
+    check_first = fields.Boolean(required=True)
+    sources = _ids(1)
+
+
+class CategoriesFileSchema(_Strict):
+    categories = fields.List(
+        fields.Nested(CategorySchema), required=True, validate=validate.Length(min=1)
+    )
+
+
+class CauseSchema(_Strict):
+    id = fields.String(required=True, validate=SLUG)
+    category = fields.String(required=True, validate=SLUG)
+    title = _text()
+    short_title = fields.String(required=True, validate=validate.Length(min=1, max=28))
+    check_first = fields.Boolean(required=True)
+    what_it_is = _text()
+    how_it_feels = _text()
+    what_helps = _texts()
+    what_to_avoid = _texts()
+    when_to_get_checked = _texts()
+    exercises = _ids()
+    routines = _ids()
+    reminders = _ids()
+    sources = _ids(1)
+
+
+class CausesFileSchema(_Strict):
+    causes = fields.List(fields.Nested(CauseSchema), required=True, validate=validate.Length(min=1))
+
+
+class ExerciseSchema(_Strict):
+    id = fields.String(required=True, validate=SLUG)
+    title = _text()
+    summary = _text()
+    kind = fields.String(
+        required=True,
+        validate=validate.OneOf(("stretch", "mobility", "strength", "breathing", "relaxation")),
+    )
+    position = fields.String(required=True, validate=validate.OneOf(("seated", "standing", "floor")))
+    difficulty = fields.String(required=True, validate=validate.OneOf(("gentle", "moderate")))
+    categories = _ids(1)
+    desk_friendly = fields.Boolean(required=True)
+    steps = fields.List(
+        fields.String(validate=validate.Length(min=1, max=400)),
+        required=True,
+        validate=validate.Length(min=2, max=8),
+    )
+    hold_seconds = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=300))
+    reps = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=50))
+    sides = fields.Integer(required=True, strict=True, validate=validate.OneOf((1, 2)))
+    duration_seconds = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=10, max=1200)
+    )
+    cautions = _texts()
+    illustration = fields.String(
+        required=True, validate=validate.Regexp(r"^[a-z0-9-]+\.svg$", error="Must be a .svg file name.")
+    )
+    illustration_alt = _text()
+    sources = _ids(1)
+
+
+class ExercisesFileSchema(_Strict):
+    exercises = fields.List(
+        fields.Nested(ExerciseSchema), required=True, validate=validate.Length(min=1)
+    )
+
+
+class RoutineStepSchema(_Strict):
+    exercise = fields.String(required=True, validate=SLUG)
+    seconds = fields.Integer(required=True, strict=True, validate=validate.Range(min=5, max=600))
+    cue = fields.String(required=True, validate=validate.Length(min=1, max=160))
+
+
+class RoutineSchema(_Strict):
+    id = fields.String(required=True, validate=SLUG)
+    title = _text()
+    summary = _text()
+    categories = _ids(1)
+    gentle = fields.Boolean(required=True)
+    steps = fields.List(
+        fields.Nested(RoutineStepSchema), required=True, validate=validate.Length(min=1, max=40)
+    )
+
+
+class RoutinesFileSchema(_Strict):
+    routines = fields.List(fields.Nested(RoutineSchema), required=True, validate=validate.Length(min=1))
+
+
+class ReminderSchema(_Strict):
+    id = fields.String(required=True, validate=SLUG)
+    title = _text()
+    category = fields.String(required=True, validate=SLUG)
+    causes = _ids(1)
+    message = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    routine = fields.String(required=True, validate=SLUG)
+    default_interval_minutes = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=15, max=240)
+    )
+    daily_target = fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1, max=20)
+    )
+    tips = _texts()
+    sources = _ids(1)
+
+
+class RemindersFileSchema(_Strict):
+    reminders = fields.List(
+        fields.Nested(ReminderSchema), required=True, validate=validate.Length(min=1)
+    )
+
+
+class PlanChoiceSchema(_Strict):
+    id = fields.String(required=True, validate=SLUG)
+    label = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    causes = _ids()
+    routines = _ids()
+    reminders = _ids()
+    check_first = fields.Boolean(required=True)
+
+
+class PlanFileSchema(_Strict):
+    choices = fields.List(
+        fields.Nested(PlanChoiceSchema), required=True, validate=validate.Length(min=1)
+    )
+
+
+class SiteSchema(_Strict):
+    name = _text()
+    short_name = fields.String(required=True, validate=validate.Length(min=1, max=12))
+    description = _text()
+    disclaimer = _texts()
+    emergency = _text()
+    last_reviewed = fields.Date(required=True)
+    next_review = fields.Date(required=True)
+
+    @validates_schema
+    def _review_order(self, data, **kwargs):
+        if data["next_review"] <= data["last_reviewed"]:
+            raise ValidationError("Must be after last_reviewed.", "next_review")
+
+
+class SiteFileSchema(_Strict):
+    site = fields.Nested(SiteSchema, required=True)

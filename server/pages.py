@@ -1,0 +1,161 @@
+"""Server-rendered pages: readable without JavaScript, enhanced by ES modules.
+
+Pages depend only on content/, which is fixed for the life of the process, so each
+page is rendered once and served from memory afterwards (with an ETag).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+
+from flask import Blueprint, Flask, abort, current_app, render_template, request
+
+from .content import Content
+from .http import Body
+
+bp = Blueprint("pages", __name__)
+
+
+def get_content() -> Content:
+    return current_app.extensions["mbr_content"]
+
+
+def rendered_once(view: Callable[..., str]) -> Callable[..., object]:
+    @wraps(view)
+    def wrapper(**kwargs):
+        cache: dict[str, Body] = current_app.extensions.setdefault("mbr_pages", {})
+        body = cache.get(request.path)
+        if body is None:
+            body = Body.of(view(**kwargs), "text/html")
+            cache[request.path] = body
+        return body.respond(request)
+
+    return wrapper
+
+
+@bp.get("/")
+@rendered_once
+def home() -> str:
+    return render_template("pages/home.html", nav="home")
+
+
+@bp.get("/causes")
+@rendered_once
+def causes() -> str:
+    return render_template("pages/causes.html", nav="home")
+
+
+@bp.get("/causes/<category_id>")
+@rendered_once
+def category(category_id: str) -> str:
+    content = get_content()
+    cat = content.categories.get(category_id) or abort(404)
+    return render_template(
+        "pages/category.html", nav="home", category=cat, causes=content.causes_in(category_id)
+    )
+
+
+@bp.get("/causes/<category_id>/<cause_id>")
+@rendered_once
+def cause(category_id: str, cause_id: str) -> str:
+    content = get_content()
+    item = content.causes.get(cause_id)
+    if item is None or item["category"] != category_id:
+        abort(404)
+    return render_template(
+        "pages/cause.html", nav="home", cause=item, category=content.categories[category_id]
+    )
+
+
+@bp.get("/stretches")
+@rendered_once
+def stretches() -> str:
+    return render_template("pages/stretches.html", nav="stretches")
+
+
+@bp.get("/stretches/<exercise_id>")
+@rendered_once
+def stretch(exercise_id: str) -> str:
+    content = get_content()
+    item = content.exercises.get(exercise_id) or abort(404)
+    return render_template(
+        "pages/stretch.html",
+        nav="stretches",
+        exercise=item,
+        routines=content.routines_with(exercise_id),
+    )
+
+
+@bp.get("/routines/<routine_id>")
+@rendered_once
+def routine(routine_id: str) -> str:
+    item = get_content().routines.get(routine_id) or abort(404)
+    return render_template("pages/routine.html", nav="stretches", routine=item)
+
+
+@bp.get("/reminders")
+@rendered_once
+def reminders() -> str:
+    return render_template("pages/reminders.html", nav="reminders")
+
+
+@bp.get("/screening")
+@rendered_once
+def screening() -> str:
+    return render_template("pages/screening.html", nav="screening")
+
+
+@bp.get("/settings")
+@rendered_once
+def settings() -> str:
+    return render_template("pages/settings.html", nav="settings")
+
+
+@bp.get("/about")
+@rendered_once
+def about() -> str:
+    return render_template("pages/about.html", nav="settings")
+
+
+def page_urls(content: Content) -> list[str]:
+    """Every page the app needs offline; the service worker precaches exactly these."""
+    urls = ["/", "/causes", "/stretches", "/reminders", "/screening", "/settings", "/about"]
+    urls += [f"/causes/{c}" for c in content.categories]
+    urls += [f"/causes/{c['category']}/{c['id']}" for c in content.causes.values()]
+    urls += [f"/stretches/{e}" for e in content.exercises]
+    urls += [f"/routines/{r}" for r in content.routines]
+    return urls
+
+
+def app_data(content: Content) -> dict:
+    """The slice of content the client-side modules (plan, reminders) work from."""
+    return {
+        "version": content.version,
+        "choices": list(content.choices.values()),
+        "causes": {
+            c["id"]: {"title": c["short_title"], "category": c["category"],
+                      "check_first": c["check_first"]}
+            for c in content.causes.values()
+        },
+        "routines": {
+            r["id"]: {"title": r["title"], "summary": r["summary"], "gentle": r["gentle"],
+                      "seconds": content.routine_seconds(r["id"])}
+            for r in content.routines.values()
+        },
+        "reminders": {
+            r["id"]: {"title": r["title"], "message": r["message"], "routine": r["routine"],
+                      "category": r["category"], "interval": r["default_interval_minutes"],
+                      "daily_target": r.get("daily_target")}
+            for r in content.reminders.values()
+        },
+    }
+
+
+def init_app(app: Flask) -> None:
+    content: Content = app.extensions["mbr_content"]
+    # "</" cannot end the data block early: json.dumps escapes "/" only when asked.
+    data = json.dumps(app_data(content), separators=(",", ":")).replace("</", "<\\/")
+    app.jinja_env.globals["app_data_json"] = data
+    app.register_blueprint(bp)

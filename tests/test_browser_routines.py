@@ -1,0 +1,164 @@
+"""Guided routines, the personal plan and the data tools, in real Chromium, offline,
+with Playwright's clock so the countdown is exact and the test does not wait."""
+
+import json
+
+import pytest
+
+from tests.conftest import wait_for_service_worker
+
+pytestmark = pytest.mark.browser
+
+
+def go_offline(context, page, base):
+    page.goto(base + "/")
+    wait_for_service_worker(page)
+    page.evaluate("navigator.serviceWorker.ready")
+    page.wait_for_function(
+        "caches.keys().then(async (n) => n.length === 1 && (await (await caches.open(n[0])).keys()).length > 20)"
+    )
+    context.set_offline(True)
+
+
+def step_title(page) -> str:
+    return page.locator("#player-now").inner_text()
+
+
+def test_full_routine_offline_with_pause_skip_back_and_reload(context, live_server):
+    content = live_server.app.extensions["mbr_content"]
+    routine = content.routines["desk-reset"]
+    steps = routine["steps"]
+    assert len(steps) >= 3
+    titles = [content.exercises[s["exercise"]]["title"] for s in steps]
+    page = context.new_page()
+    page.clock.install()
+    go_offline(context, page, live_server.url)
+
+    page.goto(live_server.url + "/routines/desk-reset")
+    page.locator("#player-start").click()
+    assert step_title(page) == titles[0]
+    assert page.locator("#player-progress-text").inner_text() == f"Step 1 of {len(steps)}"
+    assert page.locator("#player-count").inner_text() == f"0:{steps[0]['seconds']:02d}"
+    assert page.locator("#player-next").inner_text() == f"Next: {titles[1]}"
+
+    # The first step runs out by itself.
+    page.clock.run_for(steps[0]["seconds"] * 1000 + 400)
+    assert step_title(page) == titles[1]
+
+    # Pause holds the time.
+    page.clock.run_for(3000)
+    page.locator("#player-pause").click()
+    held = page.locator("#player-count").inner_text()
+    page.clock.run_for(60_000)
+    assert page.locator("#player-count").inner_text() == held
+    assert step_title(page) == titles[1]
+    assert page.locator("#player-pause").inner_text() == "Resume"
+    page.locator("#player-pause").click()
+    page.clock.run_for(1200)
+    assert page.locator("#player-count").inner_text() != held
+
+    # Skip moves on, back moves back to the start of the previous step.
+    page.locator("#player-skip").click()
+    assert step_title(page) == titles[2]
+    page.locator("#player-back").click()
+    assert step_title(page) == titles[1]
+    assert page.locator("#player-count").inner_text() == f"0:{steps[1]['seconds']:02d}"
+
+    # A reload mid-routine resumes at the same step (offline, from the cache).
+    page.clock.run_for(2000)
+    page.reload()
+    assert step_title(page) == titles[1]
+    assert page.locator("#player-stage, .stage").first.is_visible()
+
+    # Run to the end; completion is recorded on the device.
+    longest = max(s["seconds"] for s in steps) * 1000 + 500
+    for _ in range(len(steps)):
+        page.clock.run_for(longest)
+    page.locator("#player-done").wait_for()
+    history = page.evaluate("JSON.parse(localStorage.getItem('mbr.history'))")
+    assert len(history) == 1
+    assert history[0]["routine"] == "desk-reset"
+    assert history[0]["minutes"] == round(sum(s["seconds"] for s in steps) / 60, 1)
+    assert page.evaluate("localStorage.getItem('mbr.player')") is None
+
+
+def test_plan_on_home_follows_the_choices(context, live_server):
+    content = live_server.app.extensions["mbr_content"]
+    choices = content.choices
+    page = context.new_page()
+    page.goto(live_server.url + "/")
+    assert page.locator("#plan-form").is_visible()
+
+    def first_routine(choice_ids):
+        routines = [r for c in choice_ids for r in choices[c]["routines"]]
+        if any(choices[c]["check_first"] for c in choice_ids):
+            routines = [r for r in routines if content.routines[r]["gentle"]]
+        return routines[0] if routines else "desk-reset"
+
+    page.locator("#plan-form input[value='desk-work']").check()
+    page.locator("#plan-form button[type=submit]").click()
+    expected = content.routines[first_routine(["desk-work"])]["title"]
+    assert page.locator("#plan-routine").inner_text() == f"Start: {expected}"
+    reminders = page.locator("#plan-reminders").inner_text()
+    for rid in choices["desk-work"]["reminders"]:
+        assert content.reminders[rid]["title"] in reminders
+
+    page.goto(live_server.url + "/settings")
+    assert page.locator("#settings-plan input[value='desk-work']").is_checked()
+    page.locator("#settings-plan input[value='desk-work']").uncheck()
+    page.locator("#settings-plan input[value='stress']").check()
+    page.locator("#settings-plan button[type=submit]").click()
+    page.goto(live_server.url + "/")
+    expected = content.routines[first_routine(["stress"])]["title"]
+    assert page.locator("#plan-routine").inner_text() == f"Start: {expected}"
+
+    page.goto(live_server.url + "/settings")
+    page.locator("#settings-plan input[value='diagnosed-spine']").check()
+    page.locator("#settings-plan button[type=submit]").click()
+    page.goto(live_server.url + "/")
+    assert "clinician" in page.locator("#plan-view .note-caution").inner_text()
+    routine_id = page.locator("#plan-routine").get_attribute("href").split("/")[2].split("?")[0]
+    assert content.routines[routine_id]["gentle"]
+
+
+def test_export_import_and_erase(context, live_server, tmp_path):
+    page = context.new_page()
+    page.goto(live_server.url + "/settings")
+    page.locator("#settings-plan input[value='stress']").check()
+    page.locator("#settings-plan button[type=submit]").click()
+    page.evaluate(
+        "localStorage.setItem('mbr.history', JSON.stringify([{date: '2026-11-20', routine: 'calm-down', minutes: 4}]))"
+    )
+    with page.expect_download() as download:
+        page.locator("#export").click()
+    with open(download.value.path()) as handle:
+        exported = json.load(handle)
+    assert exported["format"] == "mid-back-relief-export"
+    assert exported["data"]["plan"]["choices"] == ["stress"]
+    assert exported["data"]["history"][0]["routine"] == "calm-down"
+
+    before = page.evaluate("JSON.stringify({...localStorage})")
+    bad = dict(exported, data=dict(exported["data"], plan={"choices": ["not-a-choice"]}))
+    page.locator("#import-file").set_input_files(
+        files=[{"name": "bad.json", "mimeType": "application/json",
+                "buffer": json.dumps(bad).encode()}]
+    )
+    assert "Nothing was changed" in page.locator("#data-status").inner_text()
+    assert page.evaluate("JSON.stringify({...localStorage})") == before
+    page.locator("#import-file").set_input_files(
+        files=[{"name": "junk.json", "mimeType": "application/json", "buffer": b"{not json"}]
+    )
+    assert "Nothing was changed" in page.locator("#data-status").inner_text()
+
+    page.on("dialog", lambda d: d.accept())
+    page.locator("#erase").click()
+    assert page.evaluate("localStorage.length") == 0
+    assert not page.locator("#settings-plan input[value='stress']").is_checked()
+
+    page.locator("#import-file").set_input_files(
+        files=[{"name": "good.json", "mimeType": "application/json",
+                "buffer": json.dumps(exported).encode()}]
+    )
+    assert "Imported" in page.locator("#data-status").inner_text()
+    assert page.locator("#settings-plan input[value='stress']").is_checked()
+    assert "calm-down" in page.locator("#history").inner_text() or "4 min" in page.locator("#history").inner_text()

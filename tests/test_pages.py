@@ -1,0 +1,122 @@
+import gzip
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from server.pages import page_urls
+
+
+class PageParser(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.scripts, self.inline_scripts, self.styles, self.style_attrs = [], [], 0, 0
+        self.resources, self.nav_links, self.h1 = [], [], 0
+        self._in_script = None
+        self._in_nav = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if "style" in a:
+            self.style_attrs += 1
+        if tag == "style":
+            self.styles += 1
+        if tag == "h1":
+            self.h1 += 1
+        if tag == "script":
+            self._in_script = a
+            self.scripts.append(a)
+        if tag in {"script", "img", "source", "iframe"} and a.get("src"):
+            self.resources.append(a["src"])
+        if tag == "link" and a.get("href"):
+            self.resources.append(a["href"])
+        if tag == "nav" and "tabbar" in (a.get("class") or ""):
+            self._in_nav = True
+        if tag == "a" and self._in_nav:
+            self.nav_links.append(a["href"])
+
+    def handle_endtag(self, tag):
+        if tag == "nav":
+            self._in_nav = False
+        if tag == "script":
+            self._in_script = None
+
+    def handle_data(self, data):
+        if (self._in_script is not None and data.strip()
+                and self._in_script.get("type") != "application/json"):
+            self.inline_scripts.append(data[:60])
+
+
+def all_pages(app):
+    return ["/offline", *page_urls(app.extensions["mbr_content"])]
+
+
+def test_every_page_renders_without_inline_code_or_third_parties(app, client):
+    for url in all_pages(app):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response.mimetype == "text/html"
+        parser = PageParser()
+        parser.feed(response.get_data(as_text=True))
+        assert parser.inline_scripts == [], url
+        assert parser.styles == 0 and parser.style_attrs == 0, url
+        assert parser.h1 == 1, url
+        for resource in parser.resources:
+            assert resource.startswith("/"), f"{url} loads {resource} from another origin"
+        assert 0 < len(parser.nav_links) <= 5, url
+
+
+def test_pages_carry_their_content_without_javascript(app, client):
+    content = app.extensions["mbr_content"]
+    for cause in content.causes.values():
+        html = client.get(f"/causes/{cause['category']}/{cause['id']}").get_data(as_text=True)
+        assert cause["title"].replace("'", "&#39;") in html
+        for tip in cause["what_helps"]:
+            assert tip.replace("'", "&#39;").replace('"', "&#34;") in html
+    for ex in content.exercises.values():
+        html = client.get(f"/stretches/{ex['id']}").get_data(as_text=True)
+        assert "<svg" in html and ex["illustration_alt"].replace("'", "&#39;") in html
+        assert len(re.findall(r'<ol class="steps">.*?</ol>', html, re.S)) == 1
+        assert "Stop</strong> if the pain becomes sharp" in html
+    for routine in content.routines.values():
+        html = client.get(f"/routines/{routine['id']}").get_data(as_text=True)
+        assert html.count('class="routine-step"') == len(routine["steps"])
+
+
+@pytest.mark.parametrize("url", ["/causes/nope", "/causes/muscular-postural/nope",
+                                 "/causes/skeletal-neurological/muscle-strain",
+                                 "/stretches/nope", "/routines/nope", "/nope"])
+def test_unknown_pages_are_html_404(client, url):
+    response = client.get(url)
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert "can&#39;t find that page" in response.get_data(as_text=True)
+
+
+def test_pages_have_etag_and_answer_304(client):
+    first = client.get("/stretches")
+    etag = first.headers["ETag"]
+    again = client.get("/stretches", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.data == b""
+
+
+def test_pages_are_gzipped_when_asked(client):
+    plain = client.get("/about")
+    packed = client.get("/about", headers={"Accept-Encoding": "gzip, br"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.data) == plain.data
+    assert len(packed.data) < len(plain.data) / 2
+
+
+def test_static_assets_are_hashed_and_immutable(client):
+    html = client.get("/").get_data(as_text=True)
+    css = re.search(r'href="(/static/css/app\.css\?v=[0-9a-f]+)"', html).group(1)
+    response = client.get(css)
+    assert response.status_code == 200
+    assert "immutable" in response.headers["Cache-Control"]
+    assert response.mimetype == "text/css"
+    stale = client.get("/static/css/app.css?v=0000")
+    assert "immutable" not in stale.headers["Cache-Control"]
+    assert client.get("/static/js/app.js").mimetype == "text/javascript"
+    assert client.get("/static/nope.js").status_code == 404
