@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from server import create_app
 
@@ -51,6 +51,11 @@ def content_copy(tmp_path) -> Path:
     return target
 
 
+class QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs) -> None:  # the test output is for failures
+        pass
+
+
 class LiveServer:
     """The app served by a real threaded WSGI server on 127.0.0.1, stoppable and
     restartable on the same port (same origin, so a service worker sees an update)."""
@@ -68,7 +73,7 @@ class LiveServer:
     def start(self) -> LiveServer:
         app = create_app(self.config)
         self.app = app
-        self._server = make_server("127.0.0.1", self.port, app, threaded=True)
+        self._server = make_server("127.0.0.1", self.port, app, threaded=True, request_handler=QuietHandler)
         self.port = self._server.server_port
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()

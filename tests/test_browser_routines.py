@@ -4,6 +4,7 @@ with Playwright's clock so the countdown is exact and the test does not wait."""
 import json
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import wait_for_service_worker
 
@@ -143,12 +144,13 @@ def test_export_import_and_erase(context, live_server, tmp_path):
         files=[{"name": "bad.json", "mimeType": "application/json",
                 "buffer": json.dumps(bad).encode()}]
     )
-    assert "Nothing was changed" in page.locator("#data-status").inner_text()
+    expect(page.locator("#data-status")).to_contain_text("Nothing was changed")
     assert page.evaluate("JSON.stringify({...localStorage})") == before
     page.locator("#import-file").set_input_files(
         files=[{"name": "junk.json", "mimeType": "application/json", "buffer": b"{not json"}]
     )
-    assert "Nothing was changed" in page.locator("#data-status").inner_text()
+    expect(page.locator("#data-status")).to_contain_text("could not be read")
+    assert page.evaluate("JSON.stringify({...localStorage})") == before
 
     page.on("dialog", lambda d: d.accept())
     page.locator("#erase").click()
@@ -159,6 +161,6 @@ def test_export_import_and_erase(context, live_server, tmp_path):
         files=[{"name": "good.json", "mimeType": "application/json",
                 "buffer": json.dumps(exported).encode()}]
     )
-    assert "Imported" in page.locator("#data-status").inner_text()
+    expect(page.locator("#data-status")).to_contain_text("Imported")
     assert page.locator("#settings-plan input[value='stress']").is_checked()
-    assert "calm-down" in page.locator("#history").inner_text() or "4 min" in page.locator("#history").inner_text()
+    expect(page.locator("#history")).to_contain_text("2026-11-20: calm-down, 4 min")

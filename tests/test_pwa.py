@@ -69,4 +69,4 @@ def test_cache_version_follows_content(tmp_path, content_copy):
 def test_offline_page(client):
     response = client.get("/offline")
     assert response.status_code == 200
-    assert "You&#39;re offline" in response.get_data(as_text=True)
+    assert "<h1>You're offline</h1>" in response.get_data(as_text=True)

@@ -180,6 +180,8 @@ class Player {
     if (index < 0) index = 0;
     if (skipped && !this.state.skipped.includes(this.state.index)) this.state.skipped.push(this.state.index);
     if (index >= this.steps.length) { this.finish(); return; }
+    // Coming back to a skipped step counts it again once it is done.
+    this.state.skipped = this.state.skipped.filter((i) => i !== index);
     this.state.index = index;
     this.state.remaining = this.steps[index].seconds * 1000;
     this.state.endsAt = Date.now() + this.state.remaining;
