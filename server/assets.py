@@ -19,8 +19,10 @@ from .http import Body
 bp = Blueprint("assets", __name__)
 
 IMMUTABLE = "public, max-age=31536000, immutable"
-# Not needed offline: the install dialog's screenshots are only shown while online.
-NOT_PRECACHED = ("screenshots/",)
+# Not needed offline: the install dialog's screenshots and the large install icons are
+# only used while online (installing); the installed app already holds its icons.
+NOT_PRECACHED = ("screenshots/", "icons/icon-512.png", "icons/maskable-512.png",
+                 "icons/apple-touch-icon.png", "icons/maskable.svg")
 TYPES = {
     ".js": "text/javascript",
     ".mjs": "text/javascript",

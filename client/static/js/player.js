@@ -51,6 +51,7 @@ class Player {
     const r = this.root;
     r.replaceChildren();
     this.intro = el('div', { class: 'intro' });
+    // Same size and place as the server-rendered link it replaces, so nothing shifts.
     const start = el('button', { type: 'button', class: 'btn btn-primary btn-big', id: 'player-start' }, 'Start routine');
     start.addEventListener('click', () => this.start());
     this.intro.append(start);
@@ -288,6 +289,8 @@ class Player {
 
 if (root && list && stretchHold()) {
   stretchHoldNotice(root);
+  root.replaceChildren();
+  root.hidden = true;
   remove(KEYS.player);
 } else if (root && list) {
   const player = new Player(root, root.dataset.routine, root.dataset.title, stepsFromPage());

@@ -30,10 +30,15 @@ function number() {
   return emergencyNumber(rules, navigator.languages || [navigator.language], prefs.emergencyNumber);
 }
 
-function renderIntro() {
-  const start = el('button', { type: 'button', class: 'btn btn-primary btn-big', id: 'screening-start' }, 'Start the check');
-  start.addEventListener('click', () => { answers = {}; index = 0; renderQuestion(); });
-  app.replaceChildren(el('p', {}, 'Answer yes if it is true for you now or has started with this back pain.'), start);
+function enhanceIntro() {
+  // The server-rendered link jumps to the static lists without JavaScript; with it, the
+  // same button starts the one-question-at-a-time check in place (no layout shift).
+  document.getElementById('screening-start').addEventListener('click', (event) => {
+    event.preventDefault();
+    answers = {};
+    index = 0;
+    renderQuestion();
+  });
 }
 
 function renderQuestion() {
@@ -85,7 +90,7 @@ function finish() {
 
 function renderOutcome(record, announce) {
   const level = levelById[record.level];
-  const box = el('section', { class: `outcome outcome-${level.id}`, id: 'screening-outcome', 'aria-labelledby': 'outcome-title' });
+  const box = el('section', { class: `outcome outcome-${level.id}`, id: 'screening-outcome', 'aria-label': 'Your result' });
   const title = el('h2', { id: 'outcome-title' }, level.title);
   box.append(title);
   if (level.id === 'emergency') {
@@ -157,8 +162,6 @@ function renderHistory() {
 }
 
 if (app && staticView) {
-  staticView.hidden = true;
-  app.hidden = false;
-  renderIntro();
+  enhanceIntro();
   renderHistory();
 }
