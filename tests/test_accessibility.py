@@ -77,3 +77,32 @@ def test_text_resizes_to_200_percent_without_sideways_scroll(browser, live_serve
             assert overflow <= 0, f"{url} at 200% text scrolls sideways by {overflow}px"
     finally:
         context.close()
+
+
+def test_screening_and_player_work_by_keyboard_alone(page, live_server):
+    rules = live_server.app.extensions["mbr_content"].screening
+    page.goto(live_server.url + "/screening")
+    # Skip link first, then the header, the tab bar is last: Tab until Start has focus.
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "screening-start":
+            break
+    assert page.evaluate("document.activeElement.id") == "screening-start"
+    page.keyboard.press("Enter")
+    for _ in rules["questions"]:
+        # Focus moves to the question; the next Tab reaches Yes, the one after No.
+        assert page.evaluate("document.activeElement.id") == "screening-question"
+        page.keyboard.press("Tab")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.id") == "answer-no"
+        page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "outcome-title"
+    assert page.locator("#outcome-live").inner_text() == "Result: Self-care is reasonable."
+
+    page.goto(live_server.url + "/routines/desk-reset")
+    page.locator("#player-start").focus()
+    page.keyboard.press("Enter")
+    assert page.locator("#player-live").inner_text().startswith("Step 1 of")
+    page.locator("#player-pause").focus()
+    page.keyboard.press("Space")
+    assert page.locator("#player-pause").get_attribute("aria-pressed") == "true"

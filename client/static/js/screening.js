@@ -42,6 +42,7 @@ function enhanceIntro() {
 }
 
 function renderQuestion() {
+  document.body.classList.remove('has-outcome');
   const q = rules.questions[index];
   const heading = el('h2', { class: 'question', id: 'screening-question' }, q.text);
   const nodes = [el('p', { class: 'progress-text' }, `Question ${index + 1} of ${rules.questions.length}`)];
@@ -124,6 +125,7 @@ function renderOutcome(record, announce) {
   actions.append(share, again);
   const live = el('p', { class: 'visually-hidden', 'aria-live': 'assertive', id: 'outcome-live' });
   app.replaceChildren(box, actions, live);
+  document.body.classList.add('has-outcome');
   if (announce) {
     focusHeading(title);
     live.textContent = `Result: ${level.title}.`;
