@@ -66,6 +66,8 @@ function renderQuestion() {
   }
   app.replaceChildren(...nodes);
   focusHeading(heading);
+  // One-handed: the question and both answers on one screen, above the tab bar.
+  app.scrollIntoView({ block: 'start' });
 }
 
 function answer(id, value) {
