@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 from .config import load_config
-from .content import ContentError, load_content
+from .content import ContentError, illustration_sprite, load_content
 
 __all__ = ["create_app", "ContentError"]
 
@@ -37,7 +37,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from . import api, assets, pages, pwa, screening_api, security
 
-    assets.init_app(app, client / "static")
+    assets.init_app(
+        app, client / "static", {assets.SPRITE: illustration_sprite(content.illustrations)}
+    )
     security.init_app(app)
     pages.init_app(app)
     api.init_app(app)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from flask import Blueprint, Flask, abort, current_app, request
@@ -22,7 +22,9 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 # Not needed offline: the install dialog's screenshots and the large install icons are
 # only used while online (installing); the installed app already holds its icons.
 NOT_PRECACHED = ("screenshots/", "icons/icon-512.png", "icons/maskable-512.png",
-                 "icons/apple-touch-icon.png", "icons/maskable.svg")
+                 "icons/apple-touch-icon.png", "icons/maskable.svg", "illustrations/")
+# Pages draw illustrations from this one generated file (see content.illustration_sprite).
+SPRITE = "illustrations/sprite.svg"
 TYPES = {
     ".js": "text/javascript",
     ".mjs": "text/javascript",
@@ -35,17 +37,22 @@ TYPES = {
 
 
 class Assets:
-    def __init__(self, static_dir: Path):
+    def __init__(self, static_dir: Path, generated: Mapping[str, str] | None = None):
         self.files: dict[str, Body] = {}
         self.hashes: dict[str, str] = {}
         for path in sorted(static_dir.rglob("*")):
             if not path.is_file() or path.name.startswith("."):
                 continue
-            rel = path.relative_to(static_dir).as_posix()
-            mimetype = TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0]
-            body = Body.of(path.read_bytes(), mimetype or "application/octet-stream")
-            self.files[rel] = body
-            self.hashes[rel] = hashlib.sha256(body.data).hexdigest()[:10]
+            self._add(path.relative_to(static_dir).as_posix(), path.read_bytes())
+        for name, text in (generated or {}).items():
+            self._add(name, text.encode("utf-8"))
+
+    def _add(self, rel: str, data: bytes) -> None:
+        suffix = Path(rel).suffix
+        mimetype = TYPES.get(suffix) or mimetypes.guess_type(rel)[0]
+        body = Body.of(data, mimetype or "application/octet-stream")
+        self.files[rel] = body
+        self.hashes[rel] = hashlib.sha256(body.data).hexdigest()[:10]
 
     def url(self, filename: str) -> str:
         if filename not in self.hashes:
@@ -53,7 +60,10 @@ class Assets:
         return f"/static/{filename}?v={self.hashes[filename]}"
 
     def precache_urls(self) -> list[str]:
-        return [self.url(name) for name in self.files if not name.startswith(NOT_PRECACHED)]
+        return [
+            self.url(name) for name in self.files
+            if not name.startswith(NOT_PRECACHED) or name == SPRITE
+        ]
 
     def digest(self, extra: Iterable[bytes] = ()) -> str:
         h = hashlib.sha256()
@@ -84,7 +94,7 @@ def static(filename: str):
     return body.respond(request, IMMUTABLE if versioned else "no-cache")
 
 
-def init_app(app: Flask, static_dir: Path) -> None:
-    app.extensions["mbr_assets"] = Assets(static_dir)
+def init_app(app: Flask, static_dir: Path, generated: Mapping[str, str] | None = None) -> None:
+    app.extensions["mbr_assets"] = Assets(static_dir, generated)
     app.register_blueprint(bp)
     app.add_template_global(asset_url)

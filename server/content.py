@@ -7,6 +7,7 @@ the field, because a silently missing caution is worse than an app that will not
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +68,28 @@ class Content:
         return [
             r for r in self.routines.values() if any(s["exercise"] == exercise_id for s in r["steps"])
         ]
+
+
+SVG_ROOT = re.compile(r"^<svg\b([^>]*)>(.*)</svg>$", re.S)
+# Presentation attributes that style the drawing; they move from <svg> to the symbol's <g>.
+SVG_STYLE_ATTRS = ("fill", "stroke", "stroke-width", "stroke-linecap", "stroke-linejoin")
+
+
+def illustration_sprite(illustrations: Mapping[str, str]) -> str:
+    """One SVG file of <symbol>s, so each page references a drawing (`<use>`) instead
+    of repeating it: the offline cache holds every drawing once."""
+    symbols = []
+    for exercise_id, svg in illustrations.items():
+        match = SVG_ROOT.match(svg)
+        if match is None:
+            raise ContentError([f"client/static/illustrations for '{exercise_id}': not a single <svg> element"])
+        attrs = dict(re.findall(r'([\w:-]+)="([^"]*)"', match.group(1)))
+        style = " ".join(f'{k}="{attrs[k]}"' for k in SVG_STYLE_ATTRS if k in attrs)
+        view_box = attrs.get("viewBox", "0 0 200 160")
+        symbols.append(
+            f'<symbol id="ill-{exercise_id}" viewBox="{view_box}"><g {style}>{match.group(2)}</g></symbol>'
+        )
+    return '<svg xmlns="http://www.w3.org/2000/svg">' + "".join(symbols) + "</svg>\n"
 
 
 def _item_label(raw_items: Any, index: Any) -> str:
