@@ -35,7 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    from . import api, assets, pages, pwa, screening_api, security
+    from . import api, assets, pages, pwa, reminders_api, screening_api, security
 
     assets.init_app(
         app, client / "static", {assets.SPRITE: illustration_sprite(content.illustrations)}
@@ -44,5 +44,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     pages.init_app(app)
     api.init_app(app)
     screening_api.init_app(app)
+    reminders_api.init_app(app)
     pwa.init_app(app)
     return app

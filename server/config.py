@@ -20,6 +20,32 @@ DEFAULTS: dict[str, Any] = {
     "THREADS": 8,
     # HSTS only makes sense when the app is really reached over HTTPS.
     "FORCE_HSTS": False,
+    # Reminders. None: SQLite in the instance folder; PostgreSQL for several instances.
+    "DATABASE_URL": None,
+    # None: created on first start in the instance folder (vapid_private.pem).
+    "VAPID_PRIVATE_KEY": None,
+    # Push services contact this address about problems; Apple rejects localhost.
+    "VAPID_SUBJECT": "mailto:admin@localhost",
+    # The server only POSTs to these push services ("*." allows subdomains).
+    "PUSH_ALLOWED_HOSTS": (
+        "fcm.googleapis.com",  # Chrome, Android browsers, Opera, Samsung Internet
+        "android.googleapis.com",  # older Chrome subscriptions
+        "updates.push.services.mozilla.com",  # Firefox
+        "push.services.mozilla.com",
+        "web.push.apple.com",  # Safari, iOS/iPadOS home-screen apps (16.4+)
+        "*.push.apple.com",
+        "*.notify.windows.com",  # Edge on Windows
+    ),
+    # Subscription, snooze, done, pause and calendar requests per client address a minute.
+    "PUSH_RATE_LIMIT": 30,
+    # Seconds a push service keeps a reminder for a phone that is offline.
+    "PUSH_TTL": 900,
+    "PUSH_SEND_THREADS": 4,
+    # "app": `python -m server` runs the scheduler in a thread; "off" when workers do.
+    "SCHEDULER": "app",
+    "SCHEDULER_POLL_SECONDS": 15,
+    # A reminder more than this late (the scheduler was down) is skipped, not sent.
+    "REMINDER_GRACE_SECONDS": 900,
 }
 
 # Environment variable -> (config key, parser). Prefixed so a stray PORT from a
@@ -32,6 +58,14 @@ ENV_VARS: dict[str, tuple[str, type]] = {
     "MBR_INSTANCE_DIR": ("INSTANCE_DIR", str),
     "MBR_MAX_CONTENT_LENGTH": ("MAX_CONTENT_LENGTH", int),
     "MBR_FORCE_HSTS": ("FORCE_HSTS", lambda v: v.lower() in {"1", "true", "yes", "on"}),
+    "DATABASE_URL": ("DATABASE_URL", str),
+    "MBR_VAPID_PRIVATE_KEY": ("VAPID_PRIVATE_KEY", str),
+    "MBR_VAPID_SUBJECT": ("VAPID_SUBJECT", str),
+    "MBR_PUSH_ALLOWED_HOSTS": ("PUSH_ALLOWED_HOSTS", lambda v: tuple(h.strip() for h in v.split(",") if h.strip())),
+    "MBR_PUSH_RATE_LIMIT": ("PUSH_RATE_LIMIT", int),
+    "MBR_PUSH_SEND_THREADS": ("PUSH_SEND_THREADS", int),
+    "MBR_SCHEDULER": ("SCHEDULER", str),
+    "MBR_SCHEDULER_POLL_SECONDS": ("SCHEDULER_POLL_SECONDS", float),
 }
 
 

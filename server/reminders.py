@@ -3,7 +3,9 @@
 A plan entry says: every `interval` minutes inside the active windows (local wall-clock
 ranges such as 09:00-12:30 and 13:30-17:30) on the chosen days, in an IANA time zone.
 Reminders fall on a fixed grid: one interval after each window opens, then every
-interval until the window closes (the close is included). A fixed grid, rather than
+interval until the window closes (the close is included). A window whose end is not
+after its start runs past midnight (22:00-06:00 for a night shift) and belongs to the
+day it starts on; equal start and end make a 24-hour window. A fixed grid, rather than
 "interval after the last one", is what a calendar file can express, so the `.ics`
 export and push delivery agree to the minute, and a late or retried send never shifts
 the rest of the day.
@@ -35,14 +37,19 @@ SEARCH_DAYS = 10
 
 @dataclass(frozen=True)
 class Window:
-    """An active range in local minutes since midnight; end may be 1440 (24:00)."""
+    """An active range in local minutes since midnight of the day it starts on."""
 
     start: int
     end: int
 
     def __post_init__(self) -> None:
-        if not (0 <= self.start < self.end <= MINUTES_PER_DAY):
-            raise ValueError(f"window {self.start}-{self.end} must satisfy 0 <= start < end <= 1440")
+        if not (0 <= self.start <= MINUTES_PER_DAY and 0 <= self.end <= MINUTES_PER_DAY):
+            raise ValueError(f"window {self.start}-{self.end}: times are 00:00 to 24:00")
+
+    @property
+    def stop(self) -> int:
+        """The end in minutes since the start day's midnight (past 1440 overnight)."""
+        return self.end if self.end > self.start else self.end + MINUTES_PER_DAY
 
     @classmethod
     def parse(cls, start: str, end: str) -> Window:
@@ -68,13 +75,28 @@ class Entry:
             raise ValueError("days are 0 (Monday) to 6 (Sunday)")
 
     def slot_minutes(self) -> list[int]:
-        """Local minutes of every slot on an active day, sorted, without repeats."""
+        """Minutes of every slot after the start day's midnight (1440 and more fall on
+        the next day), sorted, without repeats."""
         minutes: set[int] = set()
         for w in self.windows:
-            minutes.update(range(w.start + self.interval, w.end + 1, self.interval))
-        # A slot at 24:00 would be tomorrow's 00:00, outside tomorrow's windows; drop it.
-        minutes.discard(MINUTES_PER_DAY)
+            minutes.update(range(w.start + self.interval, w.stop + 1, self.interval))
         return sorted(minutes)
+
+    def minutes_on(self, weekday: int) -> tuple[int, ...]:
+        """Wall-clock minutes of the slots on a calendar day with this weekday: its own
+        windows' and the overnight part of the day before's."""
+        return _minutes_by_weekday(self)[weekday]
+
+
+@lru_cache(maxsize=4096)
+def _minutes_by_weekday(entry: Entry) -> tuple[tuple[int, ...], ...]:
+    slots = entry.slot_minutes()
+    own = [m for m in slots if m < MINUTES_PER_DAY]
+    spill = [m - MINUTES_PER_DAY for m in slots if MINUTES_PER_DAY <= m < 2 * MINUTES_PER_DAY]
+    return tuple(
+        tuple(sorted(set((own if d in entry.days else []) + (spill if (d - 1) % 7 in entry.days else []))))
+        for d in range(7)
+    )
 
 
 @dataclass(frozen=True)
@@ -101,9 +123,13 @@ def format_hhmm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
+# Files the system tz directory holds that are not zones a person lives in.
+NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
+
 @lru_cache(maxsize=1)
 def known_timezones() -> frozenset[str]:
-    return frozenset(available_timezones())
+    return frozenset(available_timezones()) - NOT_ZONES
 
 
 def zone(name: str) -> ZoneInfo:
@@ -140,28 +166,31 @@ def occurrences(entry: Entry, tz: ZoneInfo, start: datetime, end: datetime) -> I
     start, end = _aware(start).astimezone(UTC), _aware(end).astimezone(UTC)
     if not entry.windows or not entry.days or end <= start:
         return
-    minutes = entry.slot_minutes()
     day = start.astimezone(tz).date() - timedelta(days=1)
     last = end.astimezone(tz).date() + timedelta(days=1)
     seen: set[datetime] = set()
     while day <= last:
-        if day.weekday() in entry.days:
-            for m in minutes:
-                instant = local_instant(day, m, tz)
-                if instant is None or instant in seen or not (start <= instant < end):
-                    continue
-                seen.add(instant)
-                yield instant
+        for m in entry.minutes_on(day.weekday()):
+            instant = local_instant(day, m, tz)
+            if instant is None or instant in seen or not (start <= instant < end):
+                continue
+            seen.add(instant)
+            yield instant
         day += timedelta(days=1)
 
 
 def in_active_time(entry: Entry, tz: ZoneInfo, moment: datetime) -> bool:
-    """Whether `moment` falls on an active day inside a window (end included)."""
+    """Whether `moment` falls inside a window (ends included) of an active day, counting
+    a window that runs past midnight as part of the day it started."""
     local = _aware(moment).astimezone(tz)
-    if local.weekday() not in entry.days:
-        return False
     minute = local.hour * 60 + local.minute + local.second / 60 + local.microsecond / 60e6
-    return any(w.start <= minute <= w.end for w in entry.windows)
+    weekday = local.weekday()
+    for w in entry.windows:
+        if weekday in entry.days and w.start <= minute <= w.stop:
+            return True
+        if (weekday - 1) % 7 in entry.days and w.start <= minute + MINUTES_PER_DAY <= w.stop:
+            return True
+    return False
 
 
 def next_due(entry: Entry, tz: ZoneInfo, after: datetime, state: State | None = None) -> datetime | None:
@@ -190,6 +219,26 @@ def next_due(entry: Entry, tz: ZoneInfo, after: datetime, state: State | None = 
         if snooze >= earliest and in_active_time(entry, tz, snooze):
             candidates.append(snooze)
     return min(candidates) if candidates else None
+
+
+def latest_due(entry: Entry, tz: ZoneInfo, since: datetime, until: datetime,
+               state: State | None = None) -> datetime | None:
+    """The last reminder with since < t <= until: what a scheduler that was down should
+    still send (one reminder, the most recent, never a burst of old ones)."""
+    state = state or State()
+    since, until = _aware(since).astimezone(UTC), _aware(until).astimezone(UTC)
+    earliest = since + timedelta(microseconds=1)
+    if state.paused_until is not None:
+        earliest = max(earliest, _aware(state.paused_until).astimezone(UTC))
+    grid_earliest = earliest
+    if state.not_before is not None:
+        grid_earliest = max(grid_earliest, _aware(state.not_before).astimezone(UTC))
+    candidates = list(occurrences(entry, tz, grid_earliest, until + timedelta(microseconds=1)))[-1:]
+    if state.snoozed_until is not None:
+        snooze = _aware(state.snoozed_until).astimezone(UTC)
+        if earliest <= snooze <= until and in_active_time(entry, tz, snooze):
+            candidates.append(snooze)
+    return max(candidates) if candidates else None
 
 
 def end_of_local_day(moment: datetime, tz: ZoneInfo) -> datetime:
@@ -225,11 +274,11 @@ def day_names(days: Iterable[int]) -> list[str]:
     return [DAY_NAMES[d] for d in sorted(set(days))]
 
 
-def entry_from_plan(item: dict) -> Entry:
-    """Build an Entry from the API's plan item ({type, interval, windows, days})."""
+def entry_from_plan(type_: str, item: dict) -> Entry:
+    """Build an Entry from the API's plan item ({interval, windows, days})."""
     windows: Sequence[Window] = [Window.parse(w["start"], w["end"]) for w in item["windows"]]
     return Entry(
-        type=item["type"],
+        type=type_,
         interval=int(item["interval"]),
         windows=tuple(sorted(set(windows), key=lambda w: (w.start, w.end))),
         days=days_from_names(item["days"]),

@@ -196,14 +196,34 @@ def test_bad_times_of_day_are_refused(text):
         r.parse_hhmm(text)
 
 
-def test_windows_must_run_forwards_and_may_end_at_midnight():
-    assert r.Window.parse("22:00", "24:00").end == 1440
-    with pytest.raises(ValueError):
-        r.Window.parse("17:00", "09:00")
-    with pytest.raises(ValueError):
-        r.Window.parse("09:00", "09:00")
-    late = entry(60, [("21:00", "24:00")], days=EVERY_DAY)
-    assert day_slots(late, LONDON, 2024, 6, 3) == ["22:00", "23:00"]
+def test_windows_past_midnight_belong_to_the_day_they_start():
+    friday_night = entry(60, [("22:00", "02:00")], days={4})
+    start = local(LONDON, 2024, 6, 7)
+    found = [wall(x) for x in r.occurrences(friday_night, LONDON, start, start + timedelta(days=3))]
+    assert found == ["Fri 23:00", "Sat 00:00", "Sat 01:00", "Sat 02:00"]
+    assert r.in_active_time(friday_night, LONDON, local(LONDON, 2024, 6, 8, 1, 30))
+    assert not r.in_active_time(friday_night, LONDON, local(LONDON, 2024, 6, 8, 2, 30))
+    assert not r.in_active_time(friday_night, LONDON, local(LONDON, 2024, 6, 9, 1, 0))  # Saturday is off
+    assert not r.in_active_time(friday_night, LONDON, local(LONDON, 2024, 6, 7, 21, 59))
+    assert wall(r.next_due(friday_night, LONDON, local(LONDON, 2024, 6, 8, 0, 0))) == "Sat 01:00"
+    # "Until 24:00" includes midnight; equal start and end is a whole day.
+    late = entry(60, [("21:00", "24:00")], days={0})
+    assert [wall(x) for x in r.occurrences(late, LONDON, local(LONDON, 2024, 6, 3), local(LONDON, 2024, 6, 5))] == [
+        "Mon 22:00", "Mon 23:00", "Tue 00:00"]
+    whole = entry(240, [("06:00", "06:00")], days={0})
+    assert [wall(x) for x in r.occurrences(whole, LONDON, local(LONDON, 2024, 6, 3), local(LONDON, 2024, 6, 5))] == [
+        "Mon 10:00", "Mon 14:00", "Mon 18:00", "Mon 22:00", "Tue 02:00", "Tue 06:00"]
+    assert r.Window.parse("24:00", "02:00").stop == 1560
+
+
+def test_a_night_window_across_a_clock_change():
+    """Saturday night into Sunday 27 October 2024, when London's 01:00-02:00 happens twice."""
+    night = entry(30, [("23:00", "03:00")], days={5})
+    start = local(LONDON, 2024, 10, 26, 12)
+    instants = list(r.occurrences(night, LONDON, start, start + timedelta(days=1)))
+    assert [x.astimezone(LONDON).strftime("%H:%M") for x in instants] == [
+        "23:30", "00:00", "00:30", "01:00", "01:30", "02:00", "02:30", "03:00"]
+    assert all(b > a for a, b in zip(instants, instants[1:], strict=False))
 
 
 @pytest.mark.parametrize("name", ["Mars/Olympus", "localtime", "../../etc/passwd", "", "europe/london"])
@@ -218,7 +238,7 @@ def test_naive_datetimes_are_refused():
 
 
 def test_entry_from_plan_item():
-    e = r.entry_from_plan({"type": "hydration", "interval": 120,
+    e = r.entry_from_plan("hydration", {"interval": 120,
                            "windows": [{"start": "13:00", "end": "17:00"}, {"start": "09:00", "end": "12:00"}],
                            "days": ["sat", "mon"]})
     assert e.days == frozenset({0, 5})

@@ -22,6 +22,7 @@ async function register() {
     // Offline use is an enhancement: the page itself works without a worker.
     return;
   }
+  if (!registration) return; // service workers blocked (policy or test context)
   const hadController = Boolean(navigator.serviceWorker.controller);
   let reloading = false;
   navigator.serviceWorker.addEventListener('controllerchange', () => {

@@ -94,10 +94,10 @@ document.getElementById('import-file').addEventListener('change', async (event) 
   refresh();
 });
 
-document.getElementById('erase').addEventListener('click', () => {
+document.getElementById('erase').addEventListener('click', async () => {
   // eslint-disable-next-line no-alert
-  if (!window.confirm('Erase your plan, history, safety checks and settings from this phone?')) return;
-  eraseAll();
+  if (!window.confirm('Erase your plan, history, safety checks, reminders and settings from this phone?')) return;
+  await eraseAll();
   refresh();
   dataStatus.textContent = 'Everything was erased from this phone.';
 });

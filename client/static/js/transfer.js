@@ -69,6 +69,33 @@ export function importData(doc, known) {
   return [];
 }
 
-export function eraseAll() {
+// The push device token lives in Cache Storage (shared with the service worker, see
+// reminders.js). Erasing everything must also make the server forget this phone.
+const DEVICE_CACHE = 'reminder-device';
+const DEVICE_KEY = '/__reminders/device';
+
+async function forgetPushDevice() {
+  if (!('caches' in window)) return;
+  try {
+    const cache = await caches.open(DEVICE_CACHE);
+    const hit = await cache.match(DEVICE_KEY);
+    const token = hit ? (await hit.json()).token : null;
+    if (token) {
+      await fetch('/api/v1/push/device', { method: 'DELETE', headers: { Authorization: `Bearer ${token}` } });
+    }
+    if ('serviceWorker' in navigator) {
+      const registration = await navigator.serviceWorker.getRegistration();
+      const subscription = registration && registration.pushManager ? await registration.pushManager.getSubscription() : null;
+      if (subscription) await subscription.unsubscribe();
+    }
+    await caches.delete(DEVICE_CACHE);
+  } catch (err) {
+    // Offline: the push service reports the unsubscribed endpoint gone, and the server
+    // deletes it then.
+  }
+}
+
+export async function eraseAll() {
   for (const key of Object.values(KEYS)) remove(key);
+  await forgetPushDevice();
 }

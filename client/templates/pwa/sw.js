@@ -69,25 +69,126 @@ self.addEventListener('fetch', (event) => {
 /* Reminders: the payload names the reminder type; the text is built into this worker
    from content/, so a push that carries only the type still makes sense offline. */
 const REMINDERS = {{ reminders|tojson }};
+// The device token (for snooze/done from a notification) and actions taken while no
+// page was open live in their own cache: "mbr-" caches are replaced on every update.
+const REMINDER_CACHE = 'reminder-device';
+const DEVICE_KEY = '/__reminders/device';
+const QUEUE_KEY = '/__reminders/queue';
+const SNOOZE_MINUTES = 10;
+
+function reminderActions() {
+  const all = [
+    { action: 'start', title: 'Start' },
+    { action: 'snooze', title: `Snooze ${SNOOZE_MINUTES} min` },
+    { action: 'done', title: 'Done' },
+  ];
+  const max = (self.Notification && Notification.maxActions) || all.length;
+  // Chrome shows two buttons. Tapping the notification itself starts the routine, so
+  // the two buttons are the things a tap cannot do.
+  return max >= all.length ? all : all.slice(1, 1 + max);
+}
+
+function startUrl(url) {
+  const target = new URL(url || '/', self.location.origin);
+  if (target.origin !== self.location.origin) return '/'; // only ever open this app
+  if (target.pathname.startsWith('/routines/')) target.searchParams.set('start', '1');
+  return target.pathname + target.search;
+}
+
+async function windowClients() {
+  return self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+}
 
 async function showReminder(payload) {
   const known = REMINDERS[payload.type] || null;
   const title = payload.title || (known && known.title) || 'Mid-Back Relief';
   const body = payload.body || (known && known.message) || 'Time for a short break.';
   const url = payload.url || (known && known.url) || '/';
-  return self.registration.showNotification(title, {
+  const tag = `reminder-${payload.type || 'general'}`;
+  await self.registration.showNotification(title, {
     body,
-    tag: `reminder-${payload.type || 'general'}`,
+    tag,
     renotify: true,
     icon: {{ icon|default('/static/icons/icon-192.png')|tojson }},
     badge: {{ badge|default('/static/icons/icon-192.png')|tojson }},
-    data: { url, type: payload.type || null },
-    actions: [
-      { action: 'start', title: 'Start' },
-      { action: 'snooze', title: 'Snooze 10 min' },
-      { action: 'done', title: 'Done' },
-    ],
+    data: { url, type: payload.type || null, due: payload.due || Math.floor(Date.now() / 1000) },
+    actions: reminderActions(),
   });
+  // Open pages learn that the notification is up (getNotifications() only lists it
+  // once showNotification has settled).
+  for (const client of await windowClients()) client.postMessage({ type: 'REMINDER_SHOWN', reminder: payload.type || null, tag });
+}
+
+async function readJson(key, fallback) {
+  const cache = await caches.open(REMINDER_CACHE);
+  const hit = await cache.match(key);
+  if (!hit) return fallback;
+  try { return await hit.json(); } catch (err) { return fallback; }
+}
+
+async function recordAction(action, type, due) {
+  // Queued here and picked up by the reminders page, which keeps the history; any page
+  // open now is told at once.
+  const queue = await readJson(QUEUE_KEY, []);
+  queue.push({ action, type, due: due || null, at: new Date().toISOString() });
+  const cache = await caches.open(REMINDER_CACHE);
+  await cache.put(QUEUE_KEY, new Response(JSON.stringify(queue.slice(-200)), { headers: { 'Content-Type': 'application/json' } }));
+  for (const client of await windowClients()) client.postMessage({ type: 'REMINDER_ACTION', action, reminder: type });
+}
+
+async function tellServer(action, type) {
+  const device = await readJson(DEVICE_KEY, null);
+  if (!device || !device.token || !type) return null;
+  const body = action === 'snooze' ? { type, minutes: SNOOZE_MINUTES } : { type };
+  try {
+    const response = await fetch(`/api/v1/push/device/${action}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${device.token}` },
+      body: JSON.stringify(body),
+    });
+    return response.status;
+  } catch (err) {
+    return null; // offline: the page applies the action locally from the queue
+  }
+}
+
+async function openApp(url) {
+  const target = new URL(url, self.location.origin).href;
+  const windows = await windowClients();
+  const same = windows.find((c) => c.url === target);
+  if (same) {
+    try {
+      return await same.focus();
+    } catch (err) {
+      return same;
+    }
+  }
+  for (const client of windows) {
+    try {
+      await client.focus();
+    } catch (err) {
+      // Focusing needs the click's user activation; navigating does not.
+    }
+    try {
+      const navigated = await client.navigate(target);
+      if (navigated) return navigated;
+    } catch (err) {
+      // Only a page this worker controls can be navigated; open a window instead.
+    }
+  }
+  return self.clients.openWindow(target);
+}
+
+async function handleNotificationClick(notification, action) {
+  const data = notification.data || {};
+  notification.close();
+  if (action === 'snooze' || action === 'done') {
+    await recordAction(action, data.type, data.due);
+    await tellServer(action, data.type);
+    return null;
+  }
+  await recordAction('start', data.type, data.due);
+  return openApp(startUrl(data.url));
 }
 
 self.addEventListener('push', (event) => {
@@ -101,20 +202,5 @@ self.addEventListener('push', (event) => {
 });
 
 self.addEventListener('notificationclick', (event) => {
-  const note = event.notification;
-  const data = note.data || {};
-  note.close();
-  event.waitUntil((async () => {
-    const action = event.action || 'start';
-    const target = action === 'start' ? (data.url || '/') : `/reminders?action=${action}&type=${encodeURIComponent(data.type || '')}`;
-    const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
-    for (const client of windows) {
-      if ('focus' in client) {
-        await client.focus();
-        if ('navigate' in client) return client.navigate(target);
-        return undefined;
-      }
-    }
-    return self.clients.openWindow(target);
-  })());
+  event.waitUntil(handleNotificationClick(event.notification, event.action || 'start'));
 });

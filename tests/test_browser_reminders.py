@@ -1,0 +1,387 @@
+"""Reminders in real Chromium: a push delivered through the DevTools Protocol shows the
+right notification with its actions, Start opens the routine (offline too), Snooze and
+Done from a notification reach the server and the history; without notification
+permission an in-app banner reminds instead; the plan editor, its sync and the
+calendar file; and the page's schedule code agrees with the server's."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import requests
+from icalendar import Calendar
+from playwright.sync_api import expect
+
+from server import reminders as rem
+from server.scheduler import Scheduler
+from tests.conftest import PHONE, wait_for_service_worker
+from tests.conftest_push import ManualClock, push_config, push_service_fixture  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+LONDON = ZoneInfo("Europe/London")
+MODULE = "document.querySelector('script[src*=\"reminders.js\"]').src"
+
+
+@pytest.fixture
+def server(make_live_server, push_service):
+    live = make_live_server(**push_config())
+    push_service.vapid_public_key = live.app.extensions["mbr_vapid_public"]
+    return live
+
+
+def new_page(browser, **options):
+    context = browser.new_context(viewport=PHONE, timezone_id="Europe/London", **options)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return context, page, errors
+
+
+@pytest.fixture
+def open_contexts():
+    opened = []
+    yield opened
+    for context, errors in opened:
+        context.close()
+        assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def register(page, subscription: dict) -> dict:
+    """Store a subscription through the page's own code (reminders.js registerDevice).
+    Headless Chromium cannot obtain a real one: it has no push service to talk to."""
+    return page.evaluate(f"async (sub) => (await import({MODULE})).registerDevice(sub)", subscription)
+
+
+def device_token(page) -> str:
+    return page.evaluate(
+        "caches.open('reminder-device').then((c) => c.match('/__reminders/device')).then((r) => r.json())")["token"]
+
+
+class PushDriver:
+    """Delivers push messages to the page's service worker through CDP, as the browser's
+    push service connection would."""
+
+    def __init__(self, context, page, origin: str):
+        self.page, self.origin = page, origin
+        self.registrations: dict[str, str] = {}
+        self.cdp = context.new_cdp_session(page)
+        self.cdp.on("ServiceWorker.workerRegistrationUpdated", self._updated)
+        self.cdp.send("ServiceWorker.enable")
+
+    def _updated(self, event: dict) -> None:
+        for reg in event["registrations"]:
+            if not reg["isDeleted"]:
+                self.registrations[reg["scopeURL"]] = reg["registrationId"]
+
+    def registration_id(self) -> str:
+        deadline = time.monotonic() + 10
+        while self.origin + "/" not in self.registrations:
+            assert time.monotonic() < deadline, "no service worker registration reported"
+            self.page.wait_for_timeout(50)
+        return self.registrations[self.origin + "/"]
+
+    def deliver(self, payload: dict) -> dict:
+        """Push `payload`; return once the worker's showNotification has settled (the
+        worker then tells open pages), because getNotifications() leaves out a
+        notification still being shown."""
+        self.page.evaluate("""() => {
+          window.__shown = new Promise((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error('no notification shown')), 10000);
+            navigator.serviceWorker.addEventListener('message', function on(event) {
+              if (!event.data || event.data.type !== 'REMINDER_SHOWN') return;
+              navigator.serviceWorker.removeEventListener('message', on);
+              clearTimeout(timer);
+              resolve(event.data);
+            });
+          });
+        }""")
+        self.cdp.send("ServiceWorker.deliverPushMessage", {
+            "origin": self.origin, "registrationId": self.registration_id(), "data": json.dumps(payload)})
+        return self.page.evaluate("window.__shown")
+
+    def notifications(self) -> list[dict]:
+        return notifications(self.page)
+
+
+def notifications(page) -> list[dict]:
+    return page.evaluate("""navigator.serviceWorker.ready
+      .then((r) => r.getNotifications())
+      .then((list) => list.map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data,
+                                        actions: n.actions.map((a) => [a.action, a.title]) })))""")
+
+
+WAIT_FOR_SHOWN = """() => {
+  window.__shown = new Promise((resolve) => {
+    navigator.serviceWorker.addEventListener('message', function on(event) {
+      if (!event.data || event.data.type !== 'REMINDER_SHOWN') return;
+      navigator.serviceWorker.removeEventListener('message', on);
+      resolve(event.data);
+    });
+  });
+}"""
+
+
+def worker_of(context, origin: str):
+    return next(w for w in context.service_workers if w.url.startswith(origin))
+
+
+def click_notification(context, origin: str, action: str) -> None:
+    """What the browser does when the person taps the notification or one of its
+    buttons. A synthetic notificationclick event cannot be dispatched (waitUntil refuses
+    untrusted events), so the worker's own handler is called with the real notification."""
+    worker_of(context, origin).evaluate(
+        "(action) => self.registration.getNotifications()"
+        ".then(([n]) => handleNotificationClick(n, action)).then(() => true)", action)
+
+
+def test_push_shows_the_reminder_with_actions_and_start_opens_the_routine(browser, server, push_service,
+                                                                        open_contexts):
+    content = server.app.extensions["mbr_content"]
+    # The server's clock: a Monday morning, so every step below falls in active hours.
+    server.app.extensions["mbr_clock"] = ManualClock(datetime(2024, 6, 3, 8, tzinfo=LONDON).timestamp())
+    context, page, errors = new_page(browser, service_workers="allow")
+    open_contexts.append((context, errors))
+    context.grant_permissions(["notifications"], origin=server.url)
+
+    # "My back": desk work and stress. Those switch on the fitting reminder types.
+    page.goto(server.url + "/")
+    page.evaluate("localStorage.setItem('mbr.plan', JSON.stringify({choices: ['desk-work', 'stress'], "
+                  "skipped: false, updated: new Date().toISOString()}))")
+    page.goto(server.url + "/reminders")
+    wait_for_service_worker(page)
+    on = {t: page.locator(f"#on-{t}").is_checked() for t in content.reminders}
+    assert on == {"posture-break": True, "movement-snack": True, "hydration": False, "breathing": True}
+
+    # Turning notifications on asks for permission and tries to subscribe; this Chromium
+    # has no push service, so the page says what still works.
+    page.locator("#notify-on").click()
+    expect(page.locator("#delivery-status")).to_contain_text("could not be set up")
+    assert page.evaluate("Notification.permission") == "granted"
+
+    subscriber = push_service.subscribe()
+    stored = register(page, subscriber.json())
+    assert sorted(stored["reminders"]) == ["breathing", "movement-snack", "posture-break"]
+    assert stored["timezone"] == "Europe/London"
+    token = device_token(page)
+    page.reload()
+    expect(page.locator("#delivery-status")).to_have_text("On: reminders reach this phone even when the app is closed.")
+    expect(page.locator("#notify-off")).to_be_visible()
+
+    # The scheduler, at the first due time, sends through the local push service ...
+    first_due = min(datetime.fromisoformat(r["next_due"]) for r in stored["reminders"].values())
+    assert first_due == datetime(2024, 6, 3, 9, 30, tzinfo=LONDON)
+    stats = Scheduler.from_app(server.app, threads=1).run_once(first_due.timestamp())
+    assert stats.sent >= 1 and push_service.problems == []
+    [payload] = push_service.messages_for(subscriber)
+    assert payload["type"] == "posture-break"
+    kind = content.reminders[payload["type"]]
+
+    # ... and the browser shows what arrives, with its actions.
+    driver = PushDriver(context, page, server.url)
+    shown = driver.deliver(payload)
+    assert shown["tag"] == f"reminder-{payload['type']}"
+    notes = driver.notifications()
+    assert len(notes) == 1
+    note = notes[0]
+    assert (note["title"], note["body"]) == (kind["title"], kind["message"])
+    assert note["data"]["url"] == f"/routines/{kind['routine']}"
+    # Chromium shows two buttons; tapping the notification itself is Start.
+    assert page.evaluate("Notification.maxActions") == 2
+    assert note["actions"] == [["snooze", "Snooze 10 min"], ["done", "Done"]]
+
+    click_notification(context, server.url, "start")
+    page.wait_for_url(f"**/routines/{kind['routine']}?start=1")
+    expect(page.locator("#player-now")).to_be_visible()
+    assert driver.notifications() == []
+
+    # Snooze from the notification reaches the server and the history on the phone. The
+    # server's clock is set to just after the reminder, inside active hours (a snooze
+    # that would ring after hours is dropped).
+    server.app.extensions["mbr_clock"] = ManualClock(payload["due"] + 60)
+    page.goto(server.url + "/reminders")
+    driver.deliver(payload)
+    click_notification(context, server.url, "snooze")
+    status = requests.get(server.url + "/api/v1/push/device", headers={"Authorization": f"Bearer {token}"},
+                          timeout=10).json()
+    snoozed = status["reminders"][payload["type"]]
+    assert datetime.fromisoformat(snoozed["snoozed_until"]).timestamp() == payload["due"] + 60 + 600
+    expect(page.locator("#reminder-history")).to_contain_text(f"{kind['title']} started ×1")
+    expect(page.locator("#reminder-history")).to_contain_text(f"{kind['title']} snoozed ×1")
+
+    # Offline, a push that names only the type still shows the right words, and Start
+    # opens its routine from the cache.
+    context.set_offline(True)
+    breathing = content.reminders["breathing"]
+    driver.deliver({"type": "breathing"})
+    note = driver.notifications()[0]
+    assert (note["title"], note["body"]) == (breathing["title"], breathing["message"])
+    click_notification(context, server.url, "start")
+    page.wait_for_url(f"**/routines/{breathing['routine']}?start=1")
+    expect(page.locator("h1")).to_have_text(content.routines[breathing["routine"]]["title"])
+    context.set_offline(False)
+
+    # Stop: everything stored for the device goes.
+    page.goto(server.url + "/reminders")
+    page.locator("#notify-off").click()
+    expect(page.locator("#delivery-status")).to_contain_text("Nothing about this phone is stored")
+    assert requests.get(server.url + "/api/v1/push/device", headers={"Authorization": f"Bearer {token}"},
+                        timeout=10).status_code == 401
+
+
+def test_while_the_app_is_open_reminders_come_as_notifications(browser, live_server, open_contexts):
+    """Notifications allowed but no push subscription (this Chromium has no push service):
+    the open page asks its service worker to show each due reminder."""
+    context, page, errors = new_page(browser, service_workers="allow")
+    open_contexts.append((context, errors))
+    context.grant_permissions(["notifications"], origin=live_server.url)
+    page.clock.install(time=datetime(2024, 6, 3, 9, 29, tzinfo=LONDON))  # a Monday
+    page.goto(live_server.url + "/reminders")
+    wait_for_service_worker(page)
+    page.locator("#notify-on").click()
+    expect(page.locator("#delivery-status")).to_contain_text("on while the app is open")
+    page.evaluate(WAIT_FOR_SHOWN)
+    page.clock.run_for(75_000)
+    assert page.evaluate("window.__shown")["tag"] == "reminder-posture-break"
+    [note] = notifications(page)
+    assert note["title"] == "Posture break"
+    assert note["data"]["due"] == int(datetime(2024, 6, 3, 9, 30, tzinfo=LONDON).timestamp())
+    expect(page.locator("#reminder-banner")).to_be_hidden()
+
+
+def test_without_permission_an_in_app_banner_reminds(browser, live_server, open_contexts):
+    context, page, errors = new_page(browser, service_workers="allow")
+    open_contexts.append((context, errors))
+    page.clock.install(time=datetime(2024, 6, 3, 9, 29, tzinfo=LONDON))  # a Monday
+    page.goto(live_server.url + "/reminders")
+    expect(page.locator("#next-reminder")).to_have_text("Next: Posture break at 09:30.")
+    page.locator("#notify-on").click()  # headless Chromium answers "denied"
+    expect(page.locator("#permission-denied")).to_be_visible()
+    expect(page.locator("#delivery-status")).to_have_text("Reminders show as a banner while the app is open.")
+
+    banner = page.locator("#reminder-banner")
+    expect(banner).to_be_hidden()
+    page.clock.run_for(75_000)
+    expect(banner).to_be_visible()
+    expect(page.locator("#banner-title")).to_have_text("Posture break")
+    expect(page.locator("#banner-start")).to_have_attribute("href", "/routines/desk-reset?start=1")
+    page.locator("#banner-done").click()
+    expect(banner).to_be_hidden()
+    expect(page.locator("#next-reminder")).to_have_text("Next: Posture break at 10:00.")
+
+    page.clock.run_for(30 * 60_000)
+    expect(banner).to_be_visible()
+    page.locator("#banner-snooze10").click()
+    expect(page.locator("#next-reminder")).to_have_text("Next: Posture break at 10:10.")
+    page.clock.run_for(10 * 60_000 + 16_000)  # the page checks every 15 s
+    expect(banner).to_be_visible()
+    page.locator("#banner-done").click()
+
+    page.locator("#pause-today").click()
+    expect(page.locator("#next-reminder")).to_contain_text("Paused until")
+    page.clock.run_for(3600_000)
+    expect(banner).to_be_hidden()
+
+    page.locator("#drank").click()
+    page.locator("#drank").click()
+    expect(page.locator("#glasses-text")).to_have_text("2 of 8 glasses")
+    history = page.locator("#reminder-history")
+    expect(history).to_contain_text("2024-06-03")
+    expect(history).to_contain_text("Posture break done ×2")
+    expect(history).to_contain_text("Posture break snoozed ×1")
+    expect(history).to_contain_text("2 glasses of water")
+    # Kept on the device, under the app's one key for reminders.
+    stored = page.evaluate("JSON.parse(localStorage.getItem('mbr.reminders'))")
+    assert {e["action"] for e in stored["log"]} == {"done", "snooze", "drank"}
+
+
+def test_plan_editor_saves_syncs_and_exports_a_calendar(browser, server, push_service, open_contexts, tmp_path):
+    context, page, errors = new_page(browser, service_workers="allow", accept_downloads=True)
+    open_contexts.append((context, errors))
+    page.goto(server.url + "/reminders")
+    token = register(page, push_service.subscribe().json())["device"]
+
+    # A bad interval is refused in place, and nothing is saved.
+    page.locator("#interval-posture-break").fill("10")
+    page.locator("#reminder-plan button[type=submit]").click()
+    expect(page.locator("#plan-status")).to_contain_text("Choose 15 to 240 minutes.")
+    expect(page.locator("#interval-posture-break")).to_have_attribute("aria-invalid", "true")
+
+    page.locator("#interval-posture-break").fill("45")
+    page.locator("#on-hydration").check()
+    page.locator("#window-end-0").fill("12:30")
+    page.locator("#add-window").click()
+    page.locator("#window-start-1").fill("13:30")
+    page.locator("#window-end-1").fill("17:00")
+    page.locator("#day-fri").uncheck()
+    page.locator("#timezone").select_option("Europe/Dublin")
+    page.locator("#reminder-plan button[type=submit]").click()
+    expect(page.locator("#plan-status")).to_have_text("Saved. Notifications follow the new plan.")
+
+    settings = page.evaluate("JSON.parse(localStorage.getItem('mbr.reminders')).settings")
+    assert settings["types"]["posture-break"] == {"on": True, "interval": 45}
+    assert settings["windows"] == [{"start": "09:00", "end": "12:30"}, {"start": "13:30", "end": "17:00"}]
+    assert settings["days"] == ["mon", "tue", "wed", "thu"]
+    stored = requests.get(server.url + "/api/v1/push/device", headers={"Authorization": f"Bearer {token}"},
+                          timeout=10).json()
+    assert stored["timezone"] == "Europe/Dublin"
+    posture = stored["reminders"]["posture-break"]
+    assert (posture["interval"], posture["days"]) == (45, ["mon", "tue", "wed", "thu"])
+    assert posture["windows"] == settings["windows"]
+    assert set(stored["reminders"]) == {"posture-break", "hydration"}
+
+    # The same plan as a calendar file.
+    with page.expect_download() as download:
+        page.locator("#ics-download").click()
+    path = tmp_path / "plan.ics"
+    download.value.save_as(path)
+    calendar = Calendar.from_ical(path.read_bytes())
+    events = calendar.walk("VEVENT")
+    expected = sum(len(rem.entry_from_plan(t, r).slot_minutes()) for t, r in stored["reminders"].items())
+    assert len(events) == expected
+    assert all(str(e["RRULE"].to_ical().decode()).startswith("FREQ=WEEKLY;BYDAY=MO,TU,WE,TH") for e in events)
+    expect(page.locator("#ics-status")).to_contain_text("Downloaded")
+
+
+ZONES = ["Europe/London", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata"]
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_the_page_schedule_agrees_with_the_server(browser, live_server, open_contexts, zone):
+    """The in-app reminders use a JavaScript copy of the schedule rules: over weeks with
+    clock changes (Lord Howe moves by 30 minutes) both give the same instants."""
+    context, page, errors = new_page(browser, service_workers="allow")
+    open_contexts.append((context, errors))
+    page.goto(live_server.url + "/reminders")
+    tz = ZoneInfo(zone)
+    plans = [
+        {"type": "posture-break", "interval": 35, "windows": [{"start": "00:00", "end": "04:00"},
+                                                              {"start": "08:10", "end": "24:00"}],
+         "days": list(rem.DAY_NAMES)},
+        {"type": "hydration", "interval": 120, "windows": [{"start": "09:00", "end": "17:30"}],
+         "days": ["mon", "wed", "sat", "sun"]},
+        {"type": "breathing", "interval": 25, "windows": [{"start": "21:40", "end": "03:10"},
+                                                          {"start": "06:00", "end": "06:00"}],
+         "days": ["fri", "sat"]},
+    ]
+    spans = [(datetime(2024, 3, 6, tzinfo=tz), 28), (datetime(2024, 9, 29, tzinfo=tz), 42)]
+    for item in plans:
+        entry = rem.entry_from_plan(item["type"], item)
+        for start, days in spans:
+            end = start + timedelta(days=days)
+            expected = [int(t.timestamp() * 1000) for t in rem.occurrences(entry, tz, start, end)]
+            found = page.evaluate(
+                f"async ([e, tz, a, b]) => (await import({MODULE})).occurrences(e, tz, a, b)",
+                [item, zone, int(start.timestamp() * 1000), int(end.timestamp() * 1000)])
+            assert found == expected, (zone, item["type"], start)
+            after = int((start + timedelta(days=3, hours=13, minutes=7)).timestamp() * 1000)
+            js_next = page.evaluate(f"async ([e, tz, t]) => (await import({MODULE})).nextDue(e, tz, t)",
+                                    [item, zone, after])
+            py_next = rem.next_due(entry, tz, datetime.fromtimestamp(after / 1000, tz))
+            assert js_next == int(py_next.timestamp() * 1000)
+    assert re.match(r"\d{4}-\d{2}-\d{2}", page.evaluate("new Date().toISOString()"))
