@@ -32,6 +32,9 @@ async function register() {
     window.location.reload();
   });
   if (registration.waiting && navigator.serviceWorker.controller) offerUpdate(registration.waiting);
+  // Browsers check for a new worker on navigation but may skip or delay it; ask once per
+  // page load so a new version is found while the person is here.
+  if (navigator.serviceWorker.controller) registration.update().catch(() => {});
   registration.addEventListener('updatefound', () => {
     const incoming = registration.installing;
     if (!incoming) return;

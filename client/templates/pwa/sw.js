@@ -8,8 +8,22 @@ const OFFLINE_URL = {{ offline_url|tojson }};
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(CACHE);
-    // cache: 'reload' skips the HTTP cache so a new version never stores old bytes.
-    await cache.addAll(PRECACHE.map((url) => new Request(url, { cache: 'reload' })));
+    // cache: 'reload' skips the HTTP cache so a new version never stores old bytes. Each
+    // file gets a few tries: on a poor connection one dropped request should not throw
+    // away the whole install.
+    await Promise.all(PRECACHE.map(async (url) => {
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          const response = await fetch(new Request(url, { cache: 'reload' }));
+          if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+          await cache.put(url, response);
+          return;
+        } catch (err) {
+          if (attempt >= 3) throw err;
+          await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+        }
+      }
+    }));
     // The very first install has nothing to replace, so there is nothing to mix up.
     if (!self.registration.active) await self.skipWaiting();
   })());
