@@ -7,19 +7,28 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import load_config
 from .content import ContentError, illustration_sprite, load_content
+from .reminders import Reminders, SchemaTooNew
 
-__all__ = ["create_app", "ContentError"]
+__all__ = ["create_app", "ContentError", "MidBackRelief", "SchemaTooNew"]
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app. Raises ContentError (naming file, item and field) on bad content."""
+class MidBackRelief(Flask):
+    """The Flask app, with the services it was built with."""
+
+    reminders: Reminders
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> MidBackRelief:
+    """Build the app. Raises ContentError (naming file, item and field) on bad content,
+    and SchemaTooNew when the reminder database is newer than this code."""
     settings = load_config(config)
     client = Path(settings["CLIENT_DIR"])
     instance = Path(settings["INSTANCE_DIR"])
-    app = Flask(
+    app = MidBackRelief(
         __name__,
         static_folder=None,  # served from memory with hashed URLs by server.assets
         template_folder=str(client / "templates"),
@@ -35,15 +44,25 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    from . import api, assets, pages, pwa, reminders_api, screening_api, security
+    from . import api, assets, jsonlimits, pages, pwa, reminders, screening_api, security
+    from .reminders import api as reminders_api
 
+    if int(settings["TRUSTED_PROXIES"]) > 0:
+        # The client's address and scheme as the trusted proxies saw them: rate limits
+        # key on the real address, HSTS follows X-Forwarded-Proto. The Host header is
+        # never trusted for links (PUBLIC_URL is).
+        hops = int(settings["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
+
+    app.reminders = reminders.setup(settings, content.reminders.values())
     assets.init_app(
         app, client / "static", {assets.SPRITE: illustration_sprite(content.illustrations)}
     )
     security.init_app(app)
+    jsonlimits.init_app(app, api.API_PREFIX)
     pages.init_app(app)
-    api.init_app(app)
+    smorest = api.init_app(app)
     screening_api.init_app(app)
-    reminders_api.init_app(app)
-    pwa.init_app(app)
+    reminders_api.register(smorest, app.reminders)
+    pwa.init_app(app, app.reminders)
     return app

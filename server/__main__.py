@@ -2,49 +2,76 @@
 the reminder scheduler in a background thread (unless MBR_SCHEDULER=off);
 `python -m server worker` runs only the scheduler, for deployments with several app
 instances (any number of workers may share one database);
+`python -m server migrate` upgrades the reminder database (the app and the worker also
+do so at start, under a lock);
 `python -m server check [DIR]` checks content/ and prints every problem."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
 
 from waitress import serve
 
-from . import ContentError, create_app
+from . import ContentError, SchemaTooNew, create_app
 from .cli import check_content
+from .config import load_config
+from .content import load_content
+
+log = logging.getLogger("server")
 
 
-def _build_app():
-    try:
-        return create_app()
-    except ContentError as exc:
-        print(f"Mid-Back Relief cannot start: {exc}", file=sys.stderr)
-        return None
+def _refuse(exc: Exception) -> int:
+    print(f"Mid-Back Relief cannot start: {exc}", file=sys.stderr)
+    return 2
 
 
 def run_worker(poll_seconds: float | None = None) -> int:
     """Run the scheduler in the foreground until SIGINT or SIGTERM."""
-    from .scheduler import Scheduler
+    from pathlib import Path
 
-    app = _build_app()
-    if app is None:
-        return 2
-    scheduler = Scheduler.from_app(app)
+    from . import reminders
+
+    config = load_config()
+    try:
+        content = load_content(config["CONTENT_DIR"], Path(config["CLIENT_DIR"]) / "static" / "illustrations")
+        services = reminders.setup(config, content.reminders.values())
+    except (ContentError, SchemaTooNew) as exc:
+        return _refuse(exc)
+    scheduler = services.scheduler()
     stop = threading.Event()
 
     def _stop(signum, _frame) -> None:
-        logging.getLogger(__name__).info("signal %s: stopping after this pass", signum)
+        log.info("signal %s: stopping after this pass", signum)
         stop.set()
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    poll = poll_seconds if poll_seconds is not None else float(app.config["SCHEDULER_POLL_SECONDS"])
-    print(f"Mid-Back Relief reminder worker: polling every {poll:g}s (Ctrl+C to stop)", flush=True)
+    poll = poll_seconds if poll_seconds is not None else services.settings.poll_seconds
+    print(f"Mid-Back Relief reminder worker: polling every {poll:g}s, lease {scheduler.lease_seconds:g}s "
+          "(Ctrl+C to stop)", flush=True)
     scheduler.run_forever(stop, poll)
+    services.close()
+    return 0
+
+
+def run_migrate() -> int:
+    from .reminders.store import Store, default_url
+
+    config = load_config()
+    store = Store(config.get("DATABASE_URL") or default_url(config["INSTANCE_DIR"]))
+    try:
+        before, after = store.upgrade()
+    except SchemaTooNew as exc:
+        return _refuse(exc)
+    finally:
+        store.dispose()
+    print(f"Reminder database: {before or 'empty'} -> {after}" if before != after
+          else f"Reminder database is up to date ({after}).")
     return 0
 
 
@@ -57,25 +84,37 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("directory", nargs="?", default=None)
     worker = sub.add_parser("worker", help="send due reminders (for several app instances)")
     worker.add_argument("--poll", type=float, default=None, help="seconds between passes")
+    sub.add_parser("migrate", help="upgrade the reminder database to this version's schema")
     args = parser.parse_args(argv)
 
     if args.command == "check":
         return check_content(args.directory)
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    level = os.environ.get("MBR_LOG_LEVEL", "INFO").upper()
+    logging.basicConfig(level=getattr(logging, level, logging.INFO),
+                        format="%(levelname)s %(name)s: %(message)s")
     if args.command == "worker":
         return run_worker(args.poll)
+    if args.command == "migrate":
+        return run_migrate()
 
-    app = _build_app()
-    if app is None:
-        return 2
-    if str(app.config["SCHEDULER"]).lower() == "app":
-        from .scheduler import Scheduler
-
-        Scheduler.from_app(app).start_background(float(app.config["SCHEDULER_POLL_SECONDS"]))
-    host, port = app.config["HOST"], int(app.config["PORT"])
+    try:
+        app = create_app()
+    except (ContentError, SchemaTooNew) as exc:
+        return _refuse(exc)
+    config = app.config
+    if not config.get("PUBLIC_URL") and config["HOST"] not in ("127.0.0.1", "localhost", "::1"):
+        log.warning("MBR_PUBLIC_URL is not set: push messages carry relative links, which Safari's "
+                    "Declarative Web Push cannot open")
+    if str(config["SCHEDULER"]).lower() == "app":
+        app.reminders.scheduler().start_background(app.reminders.settings.poll_seconds)
+    host, port = config["HOST"], int(config["PORT"])
     print(f"Mid-Back Relief on http://{host}:{port}/ (Ctrl+C to stop)", flush=True)
-    serve(app, host=host, port=port, threads=int(app.config["THREADS"]), ident="mid-back-relief")
+    serve(app, host=host, port=port, threads=int(config["THREADS"]), ident="mid-back-relief",
+          connection_limit=int(config["CONNECTION_LIMIT"]), channel_timeout=int(config["CHANNEL_TIMEOUT"]),
+          # Waitress's own clean-up runs this often; idle connections close within
+          # channel_timeout plus this.
+          cleanup_interval=max(1, min(30, int(config["CHANNEL_TIMEOUT"]) // 2)))
     return 0
 
 

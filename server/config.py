@@ -18,7 +18,20 @@ DEFAULTS: dict[str, Any] = {
     "HOST": "127.0.0.1",
     "PORT": 8000,
     "THREADS": 8,
-    # HSTS only makes sense when the app is really reached over HTTPS.
+    # waitress: open connections at most, and seconds an idle or half-sent connection
+    # may stay open. Phones on poor signal hold connections open; a client that sends
+    # half a request and waits must not take a place for minutes.
+    "CONNECTION_LIMIT": 1000,
+    "CHANNEL_TIMEOUT": 20,
+    # How many proxies in front of the app add X-Forwarded-For/-Proto (the TLS proxy the
+    # README recommends is one). 0: the headers are ignored, the socket's address counts.
+    "TRUSTED_PROXIES": 0,
+    # The app's public origin (https://relief.example): absolute links in push messages
+    # (Safari's Declarative Web Push opens them as they are) and in the calendar file.
+    # Never taken from a request's Host header; without it, links are relative.
+    "PUBLIC_URL": None,
+    # HSTS only makes sense when the app is really reached over HTTPS (directly, or via
+    # a trusted proxy's X-Forwarded-Proto).
     "FORCE_HSTS": False,
     # Reminders. None: SQLite in the instance folder; PostgreSQL for several instances.
     "DATABASE_URL": None,
@@ -38,12 +51,19 @@ DEFAULTS: dict[str, Any] = {
     ),
     # Subscription, snooze, done, pause and calendar requests per client address a minute.
     "PUSH_RATE_LIMIT": 30,
+    # Requests with a missing or unknown device token, per client address a minute.
+    "AUTH_FAILURE_RATE_LIMIT": 10,
+    # Devices stored at most; a new one past this gets 503 (Retry-After), not a bigger table.
+    "MAX_DEVICES": 100_000,
     # Seconds a push service keeps a reminder for a phone that is offline.
     "PUSH_TTL": 900,
     "PUSH_SEND_THREADS": 4,
     # "app": `python -m server` runs the scheduler in a thread; "off" when workers do.
     "SCHEDULER": "app",
-    "SCHEDULER_POLL_SECONDS": 15,
+    "SCHEDULER_POLL_SECONDS": 5,
+    # A claimed batch is the scheduler's for this long, renewed while it sends; after a
+    # crash, what it had not sent goes out once the lease ends.
+    "SCHEDULER_LEASE_SECONDS": 10,
     # A reminder more than this late (the scheduler was down) is skipped, not sent.
     "REMINDER_GRACE_SECONDS": 900,
 }
@@ -54,6 +74,10 @@ ENV_VARS: dict[str, tuple[str, type]] = {
     "HOST": ("HOST", str),
     "PORT": ("PORT", int),
     "MBR_THREADS": ("THREADS", int),
+    "MBR_CONNECTION_LIMIT": ("CONNECTION_LIMIT", int),
+    "MBR_CHANNEL_TIMEOUT": ("CHANNEL_TIMEOUT", int),
+    "MBR_TRUSTED_PROXIES": ("TRUSTED_PROXIES", int),
+    "MBR_PUBLIC_URL": ("PUBLIC_URL", str),
     "MBR_CONTENT_DIR": ("CONTENT_DIR", str),
     "MBR_INSTANCE_DIR": ("INSTANCE_DIR", str),
     "MBR_MAX_CONTENT_LENGTH": ("MAX_CONTENT_LENGTH", int),
@@ -63,9 +87,12 @@ ENV_VARS: dict[str, tuple[str, type]] = {
     "MBR_VAPID_SUBJECT": ("VAPID_SUBJECT", str),
     "MBR_PUSH_ALLOWED_HOSTS": ("PUSH_ALLOWED_HOSTS", lambda v: tuple(h.strip() for h in v.split(",") if h.strip())),
     "MBR_PUSH_RATE_LIMIT": ("PUSH_RATE_LIMIT", int),
+    "MBR_AUTH_FAILURE_RATE_LIMIT": ("AUTH_FAILURE_RATE_LIMIT", int),
+    "MBR_MAX_DEVICES": ("MAX_DEVICES", int),
     "MBR_PUSH_SEND_THREADS": ("PUSH_SEND_THREADS", int),
     "MBR_SCHEDULER": ("SCHEDULER", str),
     "MBR_SCHEDULER_POLL_SECONDS": ("SCHEDULER_POLL_SECONDS", float),
+    "MBR_SCHEDULER_LEASE_SECONDS": ("SCHEDULER_LEASE_SECONDS", float),
 }
 
 

@@ -15,6 +15,8 @@ from .assets import get_assets
 from .content import Content
 from .http import Body
 from .pages import page_urls, rendered_once
+from .reminders import Reminders
+from .reminders.schemas import NOTIFICATION_SNOOZE_MINUTES
 
 bp = Blueprint("pwa", __name__)
 
@@ -105,7 +107,7 @@ def precache_urls(content: Content) -> list[str]:
     return ["/offline", "/manifest.webmanifest", *page_urls(content), *get_assets().precache_urls()]
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, reminders: Reminders) -> None:
     app.register_blueprint(bp)
     content: Content = app.extensions["mbr_content"]
     with app.app_context():
@@ -113,16 +115,15 @@ def init_app(app: Flask) -> None:
         app.extensions["mbr_manifest"] = Body.of(manifest_json, "application/manifest+json")
         version = _source_digest(app, content)
         app.extensions["mbr_cache_version"] = version
-        reminders = {
-            r["id"]: {"title": r["title"], "message": r["message"], "url": f"/routines/{r['routine']}"}
-            for r in content.reminders.values()
-        }
         sw = render_template(
             "pwa/sw.js",
             version=version,
             precache=precache_urls(content),
             offline_url="/offline",
-            reminders=reminders,
+            # The same payload the scheduler pushes, without a due time: the worker
+            # completes it for reminders the open page asks it to show.
+            reminder_payloads=reminders.payload_templates(),
+            snooze_minutes=NOTIFICATION_SNOOZE_MINUTES,
             icon=get_assets().url("icons/icon-192.png"),
             badge=get_assets().url("icons/badge-96.png"),
         )

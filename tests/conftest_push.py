@@ -10,6 +10,11 @@ checks them strictly:
   holds; a message that does not decrypt is refused.
 It answers 201 like a real push service, or whatever a test scripted (410, 503, ...).
 
+Fixtures for storage: `database_url` runs a test on SQLite and on a fresh database in a
+throw-away PostgreSQL cluster (tests/postgres.py), the PostgreSQL case marked `postgres`;
+it fails, never skips, when PostgreSQL cannot start. `web_push_testing` is the npm
+package of that name (an independent push service), started on a free loopback port.
+
 A test module uses the fixtures by importing them (`from tests.conftest_push import
 push_service_fixture`); they are registered under the names in `name=`, so a test's
 parameter does not shadow the import.
@@ -20,11 +25,14 @@ from __future__ import annotations
 import base64
 import json
 import os
+import subprocess
 import threading
 import time
+import urllib.request
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import http_ece
@@ -35,6 +43,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from server.config import DEFAULTS
+from tests.postgres import Cluster, PostgresUnavailable, free_port
+
+TESTS = Path(__file__).resolve().parent
 
 
 def b64url(data: bytes) -> str:
@@ -78,9 +89,16 @@ class LocalPushService:
     subscribers: dict[str, Subscriber] = field(default_factory=dict)
     scripts: dict[str, deque] = field(default_factory=lambda: defaultdict(deque))
     requests: int = 0
+    # After this many accepted messages, hold every further answer until `release()`:
+    # the messages are received (counted) but their senders wait, as when a push
+    # service stalls - the moment a test kills a scheduler mid-batch.
+    hold_after: int | None = None
+    held: int = 0
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
+        self._released = threading.Event()
+        self._held_changed = threading.Condition(self._lock)
         self._verified_tokens: set[str] = set()
         service = self
 
@@ -115,6 +133,7 @@ class LocalPushService:
         return self
 
     def stop(self) -> None:
+        self._released.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -174,7 +193,24 @@ class LocalPushService:
                 return self.refuse(400, f"payload does not decrypt: {exc!r}")
         with self._lock:
             self.received.append(Received(sub_id, payload, headers))
-        return 201, {"Location": f"{self.origin}/message/{len(self.received)}"}
+            hold = self.hold_after is not None and len(self.received) > self.hold_after
+            if hold:
+                self.held += 1
+                self._held_changed.notify_all()
+            location = f"{self.origin}/message/{len(self.received)}"
+        if hold:
+            self._released.wait()
+        return 201, {"Location": location}
+
+    def wait_held(self, count: int, timeout: float = 60) -> None:
+        """Block until `count` answers are being held."""
+        with self._held_changed:
+            if not self._held_changed.wait_for(lambda: self.held >= count, timeout):
+                raise AssertionError(f"only {self.held} of {count} sends reached the push service")
+
+    def release(self) -> None:
+        self.hold_after = None
+        self._released.set()
 
     def refuse(self, status: int, problem: str) -> tuple[int, dict[str, str]]:
         with self._lock:
@@ -236,12 +272,14 @@ class ManualClock:
 
 
 def push_config(instance_dir: str | None = None, **extra: Any) -> dict[str, Any]:
-    """App settings for tests: the local push service is allowed, the rate limit is
-    out of the way (one test checks it on its own)."""
+    """App settings for tests: the local push services (ours on 127.0.0.1,
+    web-push-testing on localhost) are allowed, the rate limits are out of the way (tests
+    check them on their own)."""
     config = {
         "TESTING": True,
-        "PUSH_ALLOWED_HOSTS": (*DEFAULTS["PUSH_ALLOWED_HOSTS"], "127.0.0.1"),
+        "PUSH_ALLOWED_HOSTS": (*DEFAULTS["PUSH_ALLOWED_HOSTS"], "127.0.0.1", "localhost"),
         "PUSH_RATE_LIMIT": 10_000,
+        "AUTH_FAILURE_RATE_LIMIT": 10_000,
         **extra,
     }
     if instance_dir is not None:
@@ -252,5 +290,86 @@ def push_config(instance_dir: str | None = None, **extra: Any) -> dict[str, Any]
 @pytest.fixture(name="push_service")
 def push_service_fixture():
     service = LocalPushService().start()
+    yield service
+    service.stop()
+
+
+# --- Databases ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session", name="postgres_cluster")
+def postgres_cluster_fixture():
+    try:
+        cluster = Cluster().start()
+    except (PostgresUnavailable, OSError) as exc:
+        pytest.fail(f"PostgreSQL could not start: {exc}")
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(name="database_url", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url_fixture(request) -> str | None:
+    """None (SQLite in the test's instance folder) or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return None
+    return request.getfixturevalue("postgres_cluster").fresh_url()
+
+
+# --- web-push-testing ---------------------------------------------------------------------
+
+
+class WebPushTesting:
+    """The npm package web-push-testing: an independent push service that verifies the
+    VAPID JWT against the subscription's applicationServerKey and decrypts aes128gcm."""
+
+    def __init__(self) -> None:
+        script = TESTS / "node_modules" / "web-push-testing" / "src" / "bin" / "server.js"
+        if not script.exists():
+            pytest.fail("web-push-testing is not installed: run `npm ci` in tests/ (tests/run.sh does)")
+        self.port = free_port()
+        self.process = subprocess.Popen(["node", str(script), str(self.port)], stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True)
+        line = self.process.stdout.readline()
+        if "Server running" not in line:
+            self.process.kill()
+            pytest.fail(f"web-push-testing did not start: {line}{self.process.stdout.read()}")
+
+    @property
+    def origin(self) -> str:
+        return f"http://localhost:{self.port}"
+
+    def call(self, path: str, body: dict | None = None) -> tuple[int, Any]:
+        request = urllib.request.Request(self.origin + path, data=json.dumps(body or {}).encode(),
+                                         headers={"Content-Type": "application/json"}, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                raw = response.read()
+                return response.status, json.loads(raw) if raw and raw[:1] in b"{[" else raw.decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
+    def subscribe(self, application_server_key: str) -> dict:
+        status, body = self.call("/subscribe", {"userVisibleOnly": True,
+                                                "applicationServerKey": application_server_key})
+        assert status == 200, body
+        return body["data"]
+
+    def messages(self, client_hash: str) -> list[dict]:
+        status, body = self.call("/get-notifications", {"clientHash": client_hash})
+        assert status == 200, body
+        return [json.loads(m) for m in body["data"]["messages"]]
+
+    def expire(self, client_hash: str) -> None:
+        status, body = self.call(f"/expire-subscription/{client_hash}")
+        assert status == 200, body
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session", name="web_push_testing")
+def web_push_testing_fixture():
+    service = WebPushTesting()
     yield service
     service.stop()

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from server import reminders as r
+from server.reminders import rules as r
 
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -190,7 +190,8 @@ def test_interval_outside_15_to_240_is_refused(value):
         entry(value)
 
 
-@pytest.mark.parametrize("text", ["9:00", "09:60", "25:00", "24:30", "ab:cd", "0900", "", "09:00:00"])
+@pytest.mark.parametrize("text", ["9:00", "09:60", "25:00", "24:30", "ab:cd", "0900", "", "09:00:00", "09:00\n",
+                                  "0\u0669:00", "\u00b9\u00b2:00"])
 def test_bad_times_of_day_are_refused(text):
     with pytest.raises(ValueError):
         r.parse_hhmm(text)

@@ -650,7 +650,7 @@ class RemindersPage {
   remind(type, due) {
     const controller = navigator.serviceWorker && navigator.serviceWorker.controller;
     if ('Notification' in window && Notification.permission === 'granted' && controller) {
-      controller.postMessage({ type: 'SHOW_NOTIFICATION', reminder: { type, due: Math.floor(due / 1000) } });
+      controller.postMessage({ type: 'SHOW_NOTIFICATION', reminder: { type, due } }); // due: UTC ms, as the reminder id
       return;
     }
     this.showBanner(type);

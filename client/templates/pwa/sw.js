@@ -41,7 +41,11 @@ self.addEventListener('message', (event) => {
   const data = event.data || {};
   if (data.type === 'SKIP_WAITING') self.skipWaiting();
   if (data.type === 'GET_VERSION' && event.ports[0]) event.ports[0].postMessage({ version: VERSION });
-  if (data.type === 'SHOW_NOTIFICATION') event.waitUntil(showReminder(data.reminder || {}));
+  if (data.type === 'SHOW_NOTIFICATION') {
+    // From an open page: {type, due} with due in UTC milliseconds, as in a push payload.
+    const reminder = data.reminder || {};
+    event.waitUntil(showReminder(reminderFrom({ type: reminder.type }, Number(reminder.due))));
+  }
 });
 
 async function fromCache(request, ignoreSearch) {
@@ -80,31 +84,109 @@ self.addEventListener('fetch', (event) => {
   })());
 });
 
-/* Reminders: the payload names the reminder type; the text is built into this worker
-   from content/, so a push that carries only the type still makes sense offline. */
-const REMINDERS = {{ reminders|tojson }};
+/* Reminders. A push message is Declarative Web Push JSON ({web_push: 8030,
+   notification: {...}}), built by the server's one payload schema: Safari shows it by
+   itself, other browsers hand it to this worker, which shows the same notification.
+   Every reminder has an id (its type and due instant in UTC milliseconds); an id
+   already shown is not shown again, so a message repeated after a server crash never
+   buzzes twice. Shown ids live in IndexedDB (database mbr-reminders, store shown,
+   key = id, value {id, shownAt}), which the pages may read too. */
+const REMINDER_PAYLOADS = {{ reminder_payloads|tojson }};
 // The device token (for snooze/done from a notification) and actions taken while no
 // page was open live in their own cache: "mbr-" caches are replaced on every update.
 const REMINDER_CACHE = 'reminder-device';
 const DEVICE_KEY = '/__reminders/device';
 const QUEUE_KEY = '/__reminders/queue';
-const SNOOZE_MINUTES = 10;
+const SNOOZE_MINUTES = {{ snooze_minutes|tojson }};
+const SHOWN_DB = 'mbr-reminders';
+const SHOWN_STORE = 'shown';
+const SHOWN_KEEP_MS = 3 * 24 * 3600 * 1000; // a repeat comes within minutes; keep days
 
-function reminderActions() {
-  const all = [
-    { action: 'start', title: 'Start' },
-    { action: 'snooze', title: `Snooze ${SNOOZE_MINUTES} min` },
-    { action: 'done', title: 'Done' },
-  ];
+function openShown() {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open(SHOWN_DB, 1);
+    request.onupgradeneeded = () => {
+      if (!request.result.objectStoreNames.contains(SHOWN_STORE)) {
+        request.result.createObjectStore(SHOWN_STORE, { keyPath: 'id' });
+      }
+    };
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+// Records `id` as shown; false when it already was. One readwrite transaction, so two
+// deliveries of the same id at once cannot both see it as new.
+async function firstShowing(id) {
+  let db;
+  try {
+    db = await openShown();
+  } catch (err) {
+    console.warn('Reminder ids cannot be stored; repeats may show twice.', err);
+    return true;
+  }
+  try {
+    return await new Promise((resolve, reject) => {
+      const tx = db.transaction(SHOWN_STORE, 'readwrite');
+      const store = tx.objectStore(SHOWN_STORE);
+      let fresh = false;
+      const now = Date.now();
+      store.get(id).onsuccess = (event) => {
+        if (event.target.result) return;
+        fresh = true;
+        store.put({ id, shownAt: now });
+      };
+      // Old ids go; a repeat arrives within minutes of the first message.
+      store.openCursor().onsuccess = (event) => {
+        const cursor = event.target.result;
+        if (!cursor) return;
+        if (!(cursor.value.shownAt > now - SHOWN_KEEP_MS)) cursor.delete();
+        cursor.continue();
+      };
+      tx.oncomplete = () => resolve(fresh);
+      tx.onerror = () => reject(tx.error);
+      tx.onabort = () => reject(tx.error);
+    });
+  } catch (err) {
+    console.warn('Reminder id check failed; showing the reminder.', err);
+    return true;
+  } finally {
+    db.close();
+  }
+}
+
+function reminderActions(actions) {
+  const all = actions.map((a) => ({ action: a.action, title: a.title }));
   const max = (self.Notification && Notification.maxActions) || all.length;
   // Chrome shows two buttons. Tapping the notification itself starts the routine, so
   // the two buttons are the things a tap cannot do.
-  return max >= all.length ? all : all.slice(1, 1 + max);
+  return max >= all.length ? all : all.filter((a) => a.action !== 'start').slice(0, max);
 }
 
-function startUrl(url) {
-  const target = new URL(url || '/', self.location.origin);
-  if (target.origin !== self.location.origin) return '/'; // only ever open this app
+// The reminder a message describes: a Declarative Web Push payload, or (from an older
+// server) an object that names the type; what it lacks comes from this worker's copy.
+function reminderFrom(message, due) {
+  const declarative = message && message.web_push === 8030 && message.notification ? message.notification : null;
+  const data = (declarative && declarative.data) || {};
+  const type = data.type || (message && message.type) || null;
+  const template = type && REMINDER_PAYLOADS[type] ? REMINDER_PAYLOADS[type].notification : null;
+  const note = declarative || template || {};
+  const when = Number.isFinite(data.due) ? data.due : (Number.isFinite(due) ? due : null);
+  return {
+    id: data.id || (type && when !== null ? `${type}:${when}` : null),
+    type,
+    due: when,
+    title: note.title || 'Mid-Back Relief',
+    body: note.body || 'Time for a short break.',
+    tag: note.tag || `reminder-${type || 'general'}`,
+    actions: note.actions || [],
+  };
+}
+
+function startUrl(type) {
+  const template = type && REMINDER_PAYLOADS[type];
+  // Only ever this app: the path of the payload's link, on this origin.
+  const target = new URL(template ? template.notification.navigate : '/', self.location.origin);
   if (target.pathname.startsWith('/routines/')) target.searchParams.set('start', '1');
   return target.pathname + target.search;
 }
@@ -113,24 +195,28 @@ async function windowClients() {
   return self.clients.matchAll({ type: 'window', includeUncontrolled: true });
 }
 
-async function showReminder(payload) {
-  const known = REMINDERS[payload.type] || null;
-  const title = payload.title || (known && known.title) || 'Mid-Back Relief';
-  const body = payload.body || (known && known.message) || 'Time for a short break.';
-  const url = payload.url || (known && known.url) || '/';
-  const tag = `reminder-${payload.type || 'general'}`;
-  await self.registration.showNotification(title, {
-    body,
-    tag,
+async function showReminder(reminder) {
+  if (reminder.id && !(await firstShowing(reminder.id))) {
+    // The same reminder again: it was shown (and maybe already dismissed or acted on).
+    for (const client of await windowClients()) client.postMessage({ type: 'REMINDER_REPEATED', id: reminder.id });
+    return;
+  }
+  await self.registration.showNotification(reminder.title, {
+    body: reminder.body,
+    tag: reminder.tag,
+    // A new reminder replacing an older one of the same type should still alert.
     renotify: true,
     icon: {{ icon|default('/static/icons/icon-192.png')|tojson }},
     badge: {{ badge|default('/static/icons/icon-192.png')|tojson }},
-    data: { url, type: payload.type || null, due: payload.due || Math.floor(Date.now() / 1000) },
-    actions: reminderActions(),
+    timestamp: reminder.due || Date.now(),
+    data: { id: reminder.id, type: reminder.type, due: reminder.due },
+    actions: reminderActions(reminder.actions),
   });
   // Open pages learn that the notification is up (getNotifications() only lists it
   // once showNotification has settled).
-  for (const client of await windowClients()) client.postMessage({ type: 'REMINDER_SHOWN', reminder: payload.type || null, tag });
+  for (const client of await windowClients()) {
+    client.postMessage({ type: 'REMINDER_SHOWN', reminder: reminder.type, id: reminder.id, tag: reminder.tag });
+  }
 }
 
 async function readJson(key, fallback) {
@@ -140,14 +226,14 @@ async function readJson(key, fallback) {
   try { return await hit.json(); } catch (err) { return fallback; }
 }
 
-async function recordAction(action, type, due) {
+async function recordAction(action, data) {
   // Queued here and picked up by the reminders page, which keeps the history; any page
   // open now is told at once.
   const queue = await readJson(QUEUE_KEY, []);
-  queue.push({ action, type, due: due || null, at: new Date().toISOString() });
+  queue.push({ action, type: data.type || null, id: data.id || null, due: data.due || null, at: new Date().toISOString() });
   const cache = await caches.open(REMINDER_CACHE);
   await cache.put(QUEUE_KEY, new Response(JSON.stringify(queue.slice(-200)), { headers: { 'Content-Type': 'application/json' } }));
-  for (const client of await windowClients()) client.postMessage({ type: 'REMINDER_ACTION', action, reminder: type });
+  for (const client of await windowClients()) client.postMessage({ type: 'REMINDER_ACTION', action, reminder: data.type || null });
 }
 
 async function tellServer(action, type) {
@@ -197,22 +283,22 @@ async function handleNotificationClick(notification, action) {
   const data = notification.data || {};
   notification.close();
   if (action === 'snooze' || action === 'done') {
-    await recordAction(action, data.type, data.due);
+    await recordAction(action, data);
     await tellServer(action, data.type);
     return null;
   }
-  await recordAction('start', data.type, data.due);
-  return openApp(startUrl(data.url));
+  await recordAction('start', data);
+  return openApp(startUrl(data.type));
 }
 
 self.addEventListener('push', (event) => {
-  let payload = {};
+  let message = {};
   try {
-    payload = event.data ? event.data.json() : {};
+    message = event.data ? event.data.json() : {};
   } catch (err) {
-    payload = { body: event.data ? event.data.text() : '' };
+    message = {};
   }
-  event.waitUntil(showReminder(payload));
+  event.waitUntil(showReminder(reminderFrom(message, null)));
 });
 
 self.addEventListener('notificationclick', (event) => {

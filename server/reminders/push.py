@@ -17,7 +17,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -178,26 +178,28 @@ class SendResult:
         return self.status == 0 or self.status == 429 or self.status >= 500
 
 
-def _retry_after(value: str | None) -> float | None:
+def retry_after_seconds(value: str | None, now: float) -> float | None:
+    """Retry-After (RFC 9110): a number of seconds, or an HTTP date."""
     if not value:
         return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        from email.utils import parsedate_to_datetime
+    value = value.strip()
+    if value.isascii() and value.isdigit():
+        return float(min(int(value[:9]), 10**8))
+    from email.utils import parsedate_to_datetime
 
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - now)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
 
 
 class PushSender:
     """Encrypts and POSTs one message per call; safe to use from several threads."""
 
     def __init__(self, vapid: Vapid02, subject: str, allowed_hosts: Iterable[str], *,
-                 timeout: float = 10.0, ttl: int = 900):
+                 timeout: float = 10.0, ttl: int = 900, clock: Callable[[], float] = time.time):
         self.vapid = vapid
+        self.clock = clock
         self.subject = subject
         self.allowed_hosts = tuple(allowed_hosts)
         self.timeout = timeout
@@ -217,7 +219,7 @@ class PushSender:
         """The VAPID Authorization header for one push service origin, reused while
         it has more than an hour to live (signing on every send would cost an ECDSA
         signature per message)."""
-        now = time.time() if now is None else now
+        now = self.clock() if now is None else now
         with self._lock:  # held while signing, so concurrent senders sign once
             cached = self._tokens.get(audience)
             if cached and cached[0] - VAPID_RENEW_BEFORE > now:
@@ -231,6 +233,8 @@ class PushSender:
 
     def send(self, endpoint: str, p256dh: str, auth: str, payload: dict | bytes, *,
              topic: str | None = None, urgency: str = "normal") -> SendResult:
+        # Checked again at send time: the allowlist may have been narrowed since the
+        # device subscribed, and a stored endpoint must not outlive that.
         problem = endpoint_problem(endpoint, self.allowed_hosts)
         if problem:
             return SendResult(400, detail=f"refused endpoint: {problem}")
@@ -261,4 +265,5 @@ class PushSender:
         if 300 <= status < 400:
             # Never followed: treat like a refusal rather than send elsewhere.
             return SendResult(400, detail=f"redirect {status} not followed")
-        return SendResult(status, _retry_after(response.headers.get("Retry-After")), response.reason or "")
+        return SendResult(status, retry_after_seconds(response.headers.get("Retry-After"), time.time()),
+                          response.reason or "")

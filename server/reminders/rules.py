@@ -111,7 +111,8 @@ class State:
 def parse_hhmm(text: str) -> int:
     """'09:30' -> 570; '24:00' is allowed as the end of a day."""
     hours, sep, minutes = text.partition(":")
-    if not sep or len(hours) != 2 or len(minutes) != 2 or not (hours + minutes).isdigit():
+    # ASCII digits only: str.isdigit() also accepts "²" and other digits int() refuses.
+    if not sep or len(hours) != 2 or len(minutes) != 2 or not all(c in "0123456789" for c in hours + minutes):
         raise ValueError(f"{text!r} is not HH:MM")
     h, m = int(hours), int(minutes)
     if m > 59 or h > 24 or (h == 24 and m != 0):
