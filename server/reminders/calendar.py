@@ -131,17 +131,21 @@ def _posix_parts(footer: str) -> list[_Part] | None:
 
 def _transitions(tz: ZoneInfo, start: datetime, end: datetime) -> list[tuple[datetime, int, int, bool]]:
     """zoneinfo's offset changes in [start, end): (UTC instant, offset before, after, is DST)."""
+    def offset_at(instant: datetime) -> timedelta:
+        # ZoneInfo.utcoffset() reads a datetime as local wall time; convert instead.
+        return instant.astimezone(tz).utcoffset()
+
     found = []
     moment = start
-    offset = tz.utcoffset(moment)
+    offset = offset_at(moment)
     while moment < end:
         nxt = moment + timedelta(days=1)
-        after = tz.utcoffset(nxt)
+        after = offset_at(nxt)
         if after != offset:
             low, high = moment, nxt
             while high - low > timedelta(seconds=1):
                 mid = low + (high - low) / 2
-                if tz.utcoffset(mid) == offset:
+                if offset_at(mid) == offset:
                     low = mid
                 else:
                     high = mid
@@ -184,12 +188,13 @@ def vtimezone_parts(key: str, year: int) -> tuple[_Part, ...]:
     if parts is not None:
         end = start.replace(year=year + VERIFY_YEARS)
         actual = [(t, a, b) for t, a, b, _ in _transitions(tz, start, end)]
-        offset_holds = parts[0].rrule or int(tz.utcoffset(start).total_seconds()) == parts[0].offset_to
+        offset_holds = parts[0].rrule or int(start.astimezone(tz).utcoffset().total_seconds()) == parts[0].offset_to
         if actual == _expanded(parts, start, end) and offset_holds:
             return tuple(parts)
     # One component per change over the next years, plus the offset in force at the start.
-    offset = int(tz.utcoffset(start).total_seconds())
-    first = _Part("DAYLIGHT" if tz.dst(start) else "STANDARD", tz.tzname(start) or key, offset, offset,
+    local_start = start.astimezone(tz)
+    offset = int(local_start.utcoffset().total_seconds())
+    first = _Part("DAYLIGHT" if local_start.dst() else "STANDARD", local_start.tzname() or key, offset, offset,
                   (start + timedelta(seconds=offset)).replace(tzinfo=None))
     out = [first]
     for instant, before, after, dst in _transitions(tz, start, start.replace(year=year + FALLBACK_YEARS)):
