@@ -349,7 +349,8 @@ class WebPushTesting:
             return exc.code, exc.read().decode()
 
     def subscribe(self, application_server_key: str) -> dict:
-        status, body = self.call("/subscribe", {"userVisibleOnly": True,
+        # It reads the options as a form would send them: strings.
+        status, body = self.call("/subscribe", {"userVisibleOnly": "true",
                                                 "applicationServerKey": application_server_key})
         assert status == 200, body
         return body["data"]
