@@ -22,7 +22,7 @@ from server import create_app
 from server.api import ErrorSchema
 from server.reminders.push import PushSender, endpoint_problem, host_allowed, public_key_b64, vapid_from_text
 from server.reminders.schemas import ReminderPayloadSchema
-from server.reminders.store import Device, Schedule
+from server.reminders.store import Device, Schedule, Store
 from tests.conftest_push import (  # noqa: F401
     LocalPushService,
     ManualClock,
@@ -812,3 +812,30 @@ def test_openapi_describes_the_reminder_endpoints(sqlite_app):
     assert spec["components"]["securitySchemes"]["deviceToken"]["scheme"] == "bearer"
     assert set(spec["paths"]["/api/v1/push/device"]) >= {"get", "put", "delete"}
     assert "503" in spec["paths"]["/api/v1/push/subscriptions"]["post"]["responses"]
+
+
+@pytest.mark.postgres
+def test_postgres_claims_skip_rows_another_scheduler_has_locked(tmp_path, clock, push_service, postgres_cluster):
+    """On PostgreSQL a claim takes `FOR UPDATE SKIP LOCKED`: rows another transaction is
+    claiming at that moment are passed over, not waited for. Here a transaction holds
+    five rows; the claim (with a lock timeout, so waiting would be an error) must return
+    the other rows at once."""
+    url = postgres_cluster.fresh_url()
+    app = make_app(str(tmp_path / "instance"), clock, push_service, url)
+    client = app.test_client()
+    for _ in range(12):
+        subscribe(client, push_service.subscribe(), plan(item("posture-break", 30)))
+    impatient = Store(url, connect_args={"options": "-c lock_timeout=3000"})
+    scheduler = app.reminders.scheduler(clock=clock)
+    scheduler.store = impatient
+    with app.reminders.store.session() as holder:
+        locked = holder.scalars(select(Schedule.id).order_by(Schedule.send_at, Schedule.id).limit(5)
+                                .with_for_update()).all()
+        _token, claimed = scheduler.claim(at(9, 30))
+        assert len(claimed) == 7
+        assert not {c.schedule_id for c in claimed} & set(locked)
+        holder.rollback()
+    _token, rest = scheduler.claim(at(9, 30))
+    assert sorted(c.schedule_id for c in rest) == sorted(locked)
+    impatient.dispose()
+    app.reminders.close()
