@@ -37,20 +37,30 @@ def state_of(schedule: Schedule, device: Device) -> rules.State:
     )
 
 
+def next_plan(entry: rules.Entry, timezone: str, snoozed_until: int | None, not_before: int | None,
+              paused_until: int | None, after: int) -> tuple[int | None, int | None, int | None]:
+    """The next due time strictly after `after`, and what is left of the snooze and of
+    "done": (due, snoozed_until, not_before), all epoch seconds or None."""
+    tz = rules.zone(timezone)
+    if snoozed_until is not None and (
+        snoozed_until <= after or not rules.in_active_time(entry, tz, to_dt(snoozed_until))
+    ):
+        snoozed_until = None  # rung, or it would ring after hours: it never will
+    state = rules.State(to_dt(snoozed_until), to_dt(not_before), to_dt(paused_until))
+    due = to_epoch(rules.next_due(entry, tz, to_dt(after), state))
+    if not_before is not None and not_before <= after:
+        not_before = None
+    return due, snoozed_until, not_before
+
+
 def plan_next(schedule: Schedule, device: Device, after: int) -> None:
     """Set the row's next due time (strictly after `after`) and reset its delivery state."""
-    entry, tz = schedule.entry(), rules.zone(device.timezone)
-    if schedule.snoozed_until is not None and (
-        schedule.snoozed_until <= after or not rules.in_active_time(entry, tz, to_dt(schedule.snoozed_until))
-    ):
-        schedule.snoozed_until = None  # rung, or it would ring after hours: it never will
-    due = rules.next_due(entry, tz, to_dt(after), state_of(schedule, device))
-    schedule.due_at = schedule.send_at = to_epoch(due)
+    due, schedule.snoozed_until, schedule.not_before = next_plan(
+        schedule.entry(), device.timezone, schedule.snoozed_until, schedule.not_before, device.paused_until, after)
+    schedule.due_at = schedule.send_at = due
     schedule.attempts = 0
     # Whoever holds a claim on this row must not write their older idea of it back.
     schedule.claim_token = schedule.claimed_until = None
-    if schedule.not_before is not None and schedule.not_before <= after:
-        schedule.not_before = None
 
 
 def apply_subscription(device: Device, subscription: dict) -> None:
@@ -154,12 +164,22 @@ class Due:
     auth: str
     entry: rules.Entry
     timezone: str
-    state: rules.State
+    snoozed_until: int | None
+    not_before: int | None
+    paused_until: int | None
+
+    @property
+    def state(self) -> rules.State:
+        return rules.State(to_dt(self.snoozed_until), to_dt(self.not_before), to_dt(self.paused_until))
+
+    def next_plan(self, after: int) -> tuple[int | None, int | None, int | None]:
+        return next_plan(self.entry, self.timezone, self.snoozed_until, self.not_before, self.paused_until, after)
 
 
 def due_of(schedule: Schedule, device: Device) -> Due:
     return Due(schedule.id, device.id, schedule.type, schedule.due_at, schedule.attempts, device.endpoint,
-               device.p256dh, device.auth, schedule.entry(), device.timezone, state_of(schedule, device))
+               device.p256dh, device.auth, schedule.entry(), device.timezone, schedule.snoozed_until,
+               schedule.not_before, device.paused_until)
 
 
 def catch_up(item: Due, now: int, grace_seconds: int) -> int | None:

@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 
 from . import planning
 from .planning import Due
@@ -198,49 +198,43 @@ class Scheduler:
                 self.timings.records += 1
 
     def _record(self, token: str, item: Due, due: int | None, result: SendResult | None, now: int) -> RunStats:
+        """Write one result. Every write is conditional on the row still carrying this
+        claim's token (one statement, no read first): if the person changed the reminder
+        while it was being sent, or another scheduler took it over, their version wins."""
         stats = RunStats()
         if result is not None and result.ok:
             stats.sent = 1
             stats.sent_types.append((item.device_id, item.type, due))
-        with self.store.session.begin() as session:
-            found = session.execute(
-                select(Schedule, Device).join(Device).where(Schedule.id == item.schedule_id)
-                .with_for_update(of=Schedule)
-            ).first()
-            if found is None:
-                return stats  # unsubscribed meanwhile
-            schedule, device = found
-            if schedule.claim_token != token:
-                # The person changed this reminder while we sent (their change wins), or
-                # our lease ran out and another scheduler holds the row now.
-                return stats
-            sent_due = due if due is not None else item.due_at
-            if result is None:
-                stats.skipped = 1
-                planning.plan_next(schedule, device, max(sent_due, now))
-            elif result.ok:
-                planning.plan_next(schedule, device, max(sent_due, now))
-            elif result.gone:
-                # Expired or revoked subscription: everything stored for it goes.
+        sent_due = due if due is not None else item.due_at
+        ours = (Schedule.id == item.schedule_id, Schedule.claim_token == token)
+        with self.store.engine.begin() as connection:
+            if result is not None and result.gone:
+                # Expired or revoked subscription: everything stored for it goes (unless
+                # the browser renewed it meanwhile: then the endpoint is another one).
                 stats.gone = 1
-                session.delete(device)
-            elif result.retry:
-                attempts = schedule.attempts + 1
+                # Its schedules go with it (ON DELETE CASCADE).
+                connection.execute(delete(Device).where(Device.id == item.device_id, Device.endpoint == item.endpoint))
+                return stats
+            if result is not None and result.retry:
+                attempts = item.attempts + 1
                 retry_at = now + backoff(attempts, result.retry_after)
-                if attempts >= self.max_attempts or retry_at - sent_due > self.grace_seconds:
-                    stats.failed = 1
-                    log.warning("push to device %s gave up after %s tries (%s)", device.id, attempts, result.status)
-                    planning.plan_next(schedule, device, max(sent_due, now))
-                else:
+                if attempts < self.max_attempts and retry_at - sent_due <= self.grace_seconds:
                     stats.retried = 1
-                    schedule.due_at = sent_due  # the retry sends this same reminder
-                    schedule.attempts = attempts
-                    schedule.send_at = retry_at
-                    schedule.claim_token = schedule.claimed_until = None
-            else:
+                    # The retry sends this same reminder.
+                    connection.execute(update(Schedule).where(*ours).values(
+                        due_at=sent_due, attempts=attempts, send_at=retry_at, claim_token=None, claimed_until=None))
+                    return stats
                 stats.failed = 1
-                log.warning("push to device %s refused: %s %s", device.id, result.status, result.detail)
-                planning.plan_next(schedule, device, max(sent_due, now))
+                log.warning("push to device %s gave up after %s tries (%s)", item.device_id, attempts, result.status)
+            elif result is None:
+                stats.skipped = 1
+            elif not result.ok:
+                stats.failed = 1
+                log.warning("push to device %s refused: %s %s", item.device_id, result.status, result.detail)
+            next_due, snoozed_until, not_before = item.next_plan(max(sent_due, now))
+            connection.execute(update(Schedule).where(*ours).values(
+                due_at=next_due, send_at=next_due, attempts=0, snoozed_until=snoozed_until, not_before=not_before,
+                claim_token=None, claimed_until=None))
         return stats
 
     # --- running ---------------------------------------------------------------------
