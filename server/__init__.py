@@ -9,7 +9,8 @@ from typing import Any
 from flask import Flask
 
 from .config import load_config
-from .content import ContentError, illustration_sprite, load_content
+from .content import ContentError, load_content
+from .illustrations import sprite
 
 __all__ = ["create_app", "ContentError"]
 
@@ -38,7 +39,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from . import api, assets, pages, pwa, reminders_api, screening_api, security
 
     assets.init_app(
-        app, client / "static", {assets.SPRITE: illustration_sprite(content.illustrations)}
+        app, client / "static", {assets.SPRITE: sprite(content.illustrations, content.illustration_parts)}
     )
     security.init_app(app)
     pages.init_app(app)
