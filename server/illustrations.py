@@ -9,9 +9,12 @@ The sprite holds each pose as a symbol, `ill-<exercise>-start` and `ill-<exercis
 the still part and the shared parts are defined once and `<use>`d by both poses. Pages
 show the two poses side by side or fade between them (client/static/css/app.css).
 
-Colours come from the page, so the drawings follow light and dark: lines without a
-stroke take the page's `stroke` (the figure), lines with `stroke="currentColor"` take
-its `color` (the moving body part and the arrows, which every pose must have).
+The page styles the drawings (the `.ill` rule in app.css), so the sprite carries no
+style of its own: `fill`, `stroke-width` and the round caps and joins it sets match the
+files' root attributes (which are there for viewing a file on its own), and the colours
+follow light and dark: lines without a stroke take the page's `stroke` (the figure),
+lines with `stroke="currentColor"` its `color` (the moving body part and the arrows,
+which every pose must have).
 """
 
 from __future__ import annotations
@@ -27,9 +30,6 @@ SVG_NS = "{http://www.w3.org/2000/svg}"
 PARTS_FILE = "parts.svg"
 POSES = ("start", "end")
 GROUPS = ("still", *POSES)
-# Root attributes the symbols keep. `stroke` and `color` are left out on purpose: a
-# file may set them for viewing it on its own, but in the app the page colours it.
-KEPT_ATTRS = ("fill", "stroke-width", "stroke-linecap", "stroke-linejoin")
 HIGHLIGHT = "currentColor"
 # Pages draw every pose in a 200 x 160 frame; another shape would be letterboxed.
 ASPECT = 200 / 160
@@ -39,7 +39,6 @@ FORBIDDEN_TAGS = {"script", "style", "foreignObject", "image", "a"}
 @dataclass(frozen=True)
 class Illustration:
     view_box: str
-    style: str  # the kept root attributes, ready to put on the symbol's group
     still: str
     start: str
     end: str
@@ -122,9 +121,8 @@ def parse(text: str, part_ids: Iterable[str]) -> tuple[Illustration | None, list
             problems.append(f"the {pose} pose highlights nothing (no stroke=\"{HIGHLIGHT}\")")
     if problems:
         return None, problems
-    style = " ".join(f'{k}="{root.get(k)}"' for k in KEPT_ATTRS if root.get(k) is not None)
     parts = {g: _inner(groups[g]) if g in groups else "" for g in GROUPS}
-    return Illustration(" ".join(f"{v:g}" for v in box), style, parts["still"], parts["start"], parts["end"]), []
+    return Illustration(" ".join(f"{v:g}" for v in box), parts["still"], parts["start"], parts["end"]), []
 
 
 Problem = tuple[str | None, str]  # (the exercise it belongs to, if any; the message)
@@ -162,7 +160,6 @@ def sprite(drawings: Mapping[str, Illustration], parts: Mapping[str, str]) -> st
         still = f'<use href="#ill-{exercise_id}-still"/>' if d.still else ""
         for pose in POSES:
             symbols.append(
-                f'<symbol id="ill-{exercise_id}-{pose}" viewBox="{d.view_box}">'
-                f"<g {d.style}>{still}{getattr(d, pose)}</g></symbol>"
+                f'<symbol id="ill-{exercise_id}-{pose}" viewBox="{d.view_box}">{still}{getattr(d, pose)}</symbol>'
             )
     return f'<svg xmlns="http://www.w3.org/2000/svg"><defs>{defs}</defs>{"".join(symbols)}</svg>\n'

@@ -35,6 +35,16 @@ def test_committed_drawings_are_what_the_drawing_script_makes():
         )
 
 
+def test_the_page_styles_the_drawings_as_each_file_does_on_its_own():
+    rule = re.search(r"^\.ill \{([^}]*)\}", (ROOT / "client/static/css/app.css").read_text(), re.M).group(1)
+    page = dict(re.findall(r"([\w-]+): ([^;]+);", rule))
+    assert page["stroke"] == "var(--brand)" and page["color"] == "var(--move)"
+    for path in ILLUSTRATIONS.glob("*.svg"):
+        root = ET.fromstring(path.read_text())
+        for name in ("fill", "stroke-width", "stroke-linecap", "stroke-linejoin"):
+            assert root.get(name) == page[name], (path.name, name)
+
+
 def test_sprite_has_a_highlighted_start_and_end_pose_for_every_exercise(app):
     content = app.extensions["mbr_content"]
     root = sprite_of(app)
@@ -46,9 +56,8 @@ def test_sprite_has_a_highlighted_start_and_end_pose_for_every_exercise(app):
         for symbol in poses:
             width, height = map(float, symbol.get("viewBox").split()[2:])
             assert width / height == pytest.approx(1.25, abs=0.01)
-            # The page colours the figure: no fixed stroke or colour on the drawing.
-            group = symbol.find(f"{NS}g")
-            assert group.get("stroke") is None and group.get("color") is None
+            # The page styles and colours the figure: the drawing sets neither.
+            assert symbol.get("stroke") is None and symbol.get("color") is None
             assert any(el.get("stroke") == "currentColor" for el in symbol.iter()), symbol.get("id")
             for use in symbol.iter(f"{NS}use"):
                 assert use.get("href")[1:] in ids
