@@ -199,13 +199,8 @@ def scheme(request):
 
 
 @pytest.mark.browser
-def test_stretch_page_fades_between_the_poses_and_the_switch_stops_it(browser, live_server, scheme):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme=scheme,
-                                  service_workers="block")
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+def test_stretch_page_fades_between_the_poses_and_the_switch_stops_it(new_context, live_server, scheme):
+    page = new_context(color_scheme=scheme, service_workers="block").new_page()
     page.goto(live_server.url + "/stretches/seated-flexion")
     art = page.locator(".art")
     expect(page.locator("#ill-stop")).to_be_visible()
@@ -238,15 +233,12 @@ def test_stretch_page_fades_between_the_poses_and_the_switch_stops_it(browser, l
     expect(end).to_have_css("opacity", "1")
     page.locator("#ill-stop").uncheck()
     assert sorted(running(page, ".art")) == ["ill-end", "ill-start"]
-    assert errors == []
-    context.close()
 
 
 @pytest.mark.browser
-def test_reduced_motion_shows_the_poses_side_by_side_without_animation(browser, live_server):
-    context = browser.new_context(viewport={"width": 320, "height": 640}, reduced_motion="reduce",
-                                  service_workers="block")
-    page = context.new_page()
+def test_reduced_motion_shows_the_poses_side_by_side_without_animation(new_context, live_server):
+    page = new_context(viewport={"width": 320, "height": 640}, reduced_motion="reduce",
+                       service_workers="block").new_page()
     page.goto(live_server.url + "/stretches/cat-cow")
     assert running(page, ".art") == []
     assert side_by_side(page, ".art")
@@ -261,7 +253,6 @@ def test_reduced_motion_shows_the_poses_side_by_side_without_animation(browser, 
     assert sorted(running(page, ".art")) == ["ill-end", "ill-start"]
     page.emulate_media(reduced_motion="reduce")
     assert running(page, ".art") == []
-    context.close()
 
 
 @pytest.mark.browser
