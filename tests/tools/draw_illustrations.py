@@ -3,7 +3,7 @@
 Every figure is built from the same body, so heads, trunks and limbs keep one set of
 proportions across all fourteen drawings. Each file holds a start and an end pose
 (`<g id="start">`, `<g id="end">`) over the parts both share (`<g id="still">`); the
-server bundles them into one sprite (server/content.py). Run after changing a pose:
+server bundles them into one sprite (server/illustrations.py). Run after changing a pose:
 
     python tests/tools/draw_illustrations.py
 
@@ -41,10 +41,10 @@ LIMB_W = 7
 ARROW_W = 4
 PROP_W = 4
 
-# Only these attributes end up on the sprite's symbols; the page's stylesheet supplies
-# stroke (the figure) and color (the highlight), so the drawings follow light and dark.
-ROOT_ATTRS = 'fill="none" stroke-width="7" stroke-linecap="round" stroke-linejoin="round"'
-# For looking at a file on its own (the sprite leaves these out).
+# The page's `.ill` rule draws the sprite the same way (tests/test_illustrations.py checks
+# they agree) and supplies the colours, so the drawings follow light and dark.
+ROOT_ATTRS = f'fill="none" stroke-width="{LIMB_W}" stroke-linecap="round" stroke-linejoin="round"'
+# Only for looking at a file on its own; the sprite leaves the root attributes out.
 PREVIEW_ATTRS = 'stroke="#0f5c5a" color="#c2410c"'
 
 
@@ -148,15 +148,6 @@ def limb(start: Point, a1: float, a2: float, l1: float, l2: float) -> list[Point
     return [start, j, at(j, a2, l2)]
 
 
-def arm(shoulder: Point, upper: float, fore: float, **kw) -> str:
-    return line(limb(shoulder, upper, fore, UPPER_ARM, FOREARM), **kw)
-
-
-def arm_to(shoulder: Point, hand: Point, bend: int = 1, **kw) -> str:
-    """An arm whose hand rests at a given point, the elbow bent to one side (bend ±1)."""
-    return line(two_bone(shoulder, hand, UPPER_ARM, FOREARM, bend), **kw)
-
-
 def leg(hip: Point, thigh: float, shin: float, foot: float | None = 0, **kw) -> str:
     pts = limb(hip, thigh, shin, THIGH, SHIN)
     if foot is not None:
@@ -192,20 +183,17 @@ class Spine:
     def shoulder(self) -> Point:
         return at(self.waist, self.thoracic, THORACIC)
 
-    def draw(self, hl_upper: bool = False, hl_lower: bool = False) -> list[str]:
+    def draw(self, hl_upper: bool = False) -> list[str]:
         h, m, s = self.hip, self.waist, self.shoulder
-        # Control points that make the two halves meet smoothly at the waist.
-        c1 = mid(h, m)
-        c2 = mid(m, s)
-        tangent = (s[0] - h[0], s[1] - h[1])
-        k = 0.25
-        c1 = (m[0] - tangent[0] * k, m[1] - tangent[1] * k)
-        c2 = (m[0] + tangent[0] * k, m[1] + tangent[1] * k)
-        if hl_upper == hl_lower:
+        # Control points on the hip-to-shoulder direction, so the halves meet smoothly.
+        tangent = ((s[0] - h[0]) / 4, (s[1] - h[1]) / 4)
+        c1 = (m[0] - tangent[0], m[1] - tangent[1])
+        c2 = (m[0] + tangent[0], m[1] + tangent[1])
+        if not hl_upper:
             d = (f"M{n(h[0])} {n(h[1])}Q{n(c1[0])} {n(c1[1])} {n(m[0])} {n(m[1])}"
                  f"Q{n(c2[0])} {n(c2[1])} {n(s[0])} {n(s[1])}")
-            return [f'<path d="{d}"{attrs(hl_upper, False, TRUNK_W)}/>']
-        return [curve(h, c1, m, hl=hl_lower, width=TRUNK_W), curve(m, c2, s, hl=hl_upper, width=TRUNK_W)]
+            return [f'<path d="{d}"{attrs(False, False, TRUNK_W)}/>']
+        return [curve(h, c1, m, width=TRUNK_W), curve(m, c2, s, hl=True, width=TRUNK_W)]
 
 
 def neck_head(shoulder: Point, direction: float, face: float | None, hl: bool = False) -> list[str]:
@@ -262,11 +250,6 @@ class Drawing:
             f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{self.view_box}" {ROOT_ATTRS} '
             f'{PREVIEW_ATTRS}>\n' + "\n".join(groups) + "\n</svg>\n"
         )
-
-
-def seated_upper(spine: Spine, head_dir: float, face: float, arms: Iterable[str] = (),
-                 hl_upper: bool = False, hl_head: bool = False) -> list[str]:
-    return [*spine.draw(hl_upper=hl_upper), *neck_head(spine.shoulder, head_dir, face, hl_head), *arms]
 
 
 # --- 3-D views for the twisting moves ---------------------------------------------
@@ -399,14 +382,11 @@ def shoulders(s: Point, trunk_dir: float, half: float) -> tuple[Point, Point]:
     return at(s, trunk_dir - 90, half), at(s, trunk_dir + 90, half)
 
 
-ROT_CAM = (14, -50, (-16, 40))
-
-
 def seated_rotation() -> Drawing:
     # Seen from the front and a little above: the shoulders and head turn while the
     # hips and knees keep facing forward.
-    pitch, angle, (arrow_dy, arrow_r) = ROT_CAM
-    cam = Camera(0, pitch, (100, FRONT_HIP[1]))
+    angle, arrow_dy, arrow_r = -50, -16, 40
+    cam = Camera(0, 14, (100, FRONT_HIP[1]))
     top = LUMBAR + THORACIC
 
     def upper(deg: float) -> list[str]:
@@ -590,10 +570,6 @@ def doorway_chest_stretch() -> Drawing:
     return Drawing(still, start, end)
 
 
-THREAD_CAM = (60, 22, (88, FLOOR - 30))
-BOOK_CAM = (-20, 42, (104, 112))
-
-
 def fit(points: Iterable[Point], pad: float = 6) -> str:
     """The smallest 5:4 view box around the points, centred."""
     pts = list(points)
@@ -615,9 +591,9 @@ def mat(cam: Camera, x0: float, x1: float, z0: float, z1: float) -> str:
 
 def thread_the_needle() -> Drawing:
     # On hands and knees, seen from the front-left and a little above: the right arm
-    # slides along the floor under the chest and out to the left, the right shoulder and
-    # the head come down to the floor, and the hips stay up.
-    cam = Camera(*THREAD_CAM)
+    # slides along the floor under the chest and out past the left hand, the right
+    # shoulder and the head come down to the floor, and the hips stay up.
+    cam = Camera(60, 22, (88, FLOOR - 30))
     arm = UPPER_ARM + FOREARM
     knee_z = 46
     hips = [(-12, THIGH, knee_z), (12, THIGH, knee_z)]
@@ -652,9 +628,10 @@ def thread_the_needle() -> Drawing:
 
 
 def open_book() -> Drawing:
-    # Lying on the left side, seen from above the head: the arms lie like the pages of a
-    # book, and the top one opens up and over to the other side.
-    cam = Camera(*BOOK_CAM)
+    # Lying on the left side on a mat, seen from the front and above: the arms lie
+    # together like the pages of a closed book, then the top one opens up and over to
+    # the floor behind.
+    cam = Camera(-20, 42, (104, 112))
     sh: Vec = (-30, 16, 0)
     hip: Vec = (14, 16, 0)
     knee: Vec = (14, 12, -THIGH)
