@@ -77,13 +77,6 @@ class Content:
                  for m in self.exercises[s["exercise"]]["movements"]}
         return [m for m in cs.MOVEMENTS if m in moves]
 
-    def routine_sources(self, routine_id: str) -> list[str]:
-        """The general caution's sources, then each step's, each once."""
-        ids = list(self.safety["general_caution"]["sources"]) if self.safety else []
-        for step in self.routines[routine_id]["steps"]:
-            ids += [s for s in self.exercises[step["exercise"]]["sources"] if s not in ids]
-        return ids
-
     def movements_left_out(self, cause_ids: list[str]) -> list[str]:
         """Movements that safety.yaml leaves out for any of these causes."""
         moves = {rule["movement"] for rule in self.safety.get("movement_cautions", [])
