@@ -106,7 +106,7 @@ CASES = [
     ("site.yaml", lambda d: d["site"].update(emergency=""),
      "field 'site.emergency'"),
     ("screening.yaml", lambda d: d["questions"][0].update(level="someday"),
-     "screening.yaml"),
+     "questions item 0 'chest-pain': field 'level': Must be one of: emergency, same-day, appointment"),
 ]
 
 
