@@ -1,7 +1,8 @@
 """Exercise and hydration safety as a person meets it, in real Chromium (issue 9, item 7):
 the player shows each move's own cautions, the first routine waits for a press of
 Start with "Before you start" in view, the glass target warns above a sensible number,
-and a diagnosed spine problem takes backward bends out of the whole plan."""
+and a diagnosed spine problem takes backward bends out of the whole plan. Console errors
+fail these tests (the `page` fixture's error guard)."""
 
 import json
 
@@ -11,25 +12,13 @@ from playwright.sync_api import expect
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def watched(context):
-    """A page whose console errors and uncaught exceptions fail the test."""
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
-    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
-    yield page
-    assert problems == []
-
-
 def prefs(page) -> dict:
     return json.loads(page.evaluate("localStorage.getItem('mbr.preferences') || '{}'"))
 
 
-def test_the_player_shows_each_moves_own_cautions(watched, live_server):
+def test_the_player_shows_each_moves_own_cautions(page, live_server):
     content = live_server.app.extensions["mbr_content"]
     routine = content.routines["floor-unwind"]
-    page = watched
     page.goto(live_server.url + "/routines/floor-unwind")
     page.locator("#player-start").click()
     box = page.locator("#player-cautions")
@@ -49,8 +38,7 @@ def test_the_player_shows_each_moves_own_cautions(watched, live_server):
     assert any("osteoporosis" in c for c in first["cautions"])
 
 
-def test_the_first_routine_waits_for_start_with_the_caution_in_view(watched, live_server):
-    page = watched
+def test_the_first_routine_waits_for_start_with_the_caution_in_view(page, live_server):
     page.goto(live_server.url + "/routines/desk-reset?start=1")
     start = page.locator("#player-start")
     expect(start).to_be_focused()
@@ -74,9 +62,8 @@ def test_the_first_routine_waits_for_start_with_the_caution_in_view(watched, liv
     expect(page.locator("#player-progress-text")).to_have_text("Step 1 of 4")
 
 
-def test_a_glass_target_above_the_sensible_number_warns(watched, live_server):
+def test_a_glass_target_above_the_sensible_number_warns(page, live_server):
     warning = live_server.app.extensions["mbr_content"].reminders["hydration"]["target_warning"]
-    page = watched
     page.goto(live_server.url + "/reminders")
     expect(page.locator("#hydration-warnings-plan")).to_be_visible()
     expect(page.locator("#hydration-warnings-today")).to_be_visible()
@@ -115,9 +102,8 @@ def _plan_routines(page) -> list[str]:
     return [h.split("/")[2].split("?")[0] for h in hrefs]
 
 
-def test_a_diagnosed_spine_problem_takes_backward_bends_out_of_the_whole_plan(watched, live_server):
+def test_a_diagnosed_spine_problem_takes_backward_bends_out_of_the_whole_plan(page, live_server):
     content = live_server.app.extensions["mbr_content"]
-    page = watched
     page.goto(live_server.url + "/")
     page.locator("#plan-form input[value='desk-work']").check()
     page.locator("#plan-form button[type=submit]").click()
