@@ -106,7 +106,7 @@ CASES = [
     ("site.yaml", lambda d: d["site"].update(next_review="2000-01-01"),
      "field 'site.next_review'"),
     ("screening.yaml", lambda d: d["questions"][0].update(level="someday"),
-     "screening.yaml"),
+     "questions item 0 'chest-pain': field 'level': Must be one of: emergency, same-day, appointment"),
 ]
 
 

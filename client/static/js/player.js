@@ -232,7 +232,10 @@ class Player {
 
   signal() {
     if (this.prefs.sound === false) return;
-    if ('vibrate' in navigator) { try { navigator.vibrate(120); } catch (err) { /* not allowed */ } }
+    // Chromium refuses (and logs an error for) vibration before the person has tapped the
+    // page, e.g. a routine opened from a notification with ?start=1.
+    const activated = !navigator.userActivation || navigator.userActivation.hasBeenActive;
+    if ('vibrate' in navigator && activated) { try { navigator.vibrate(120); } catch (err) { /* not allowed */ } }
     if (!this.audio || this.audio.state !== 'running') return;
     const osc = this.audio.createOscillator();
     const gain = this.audio.createGain();
