@@ -156,7 +156,7 @@ def random_window(rng: random.Random, interval: int, change_wall: tuple[int, int
         if end > 1440:
             end -= 1440  # runs past midnight
             if end > start:
-                end = start  # a whole day, which only fits when k * interval == 1440
+                end = start  # longer than a day cannot be said: a whole day instead
         return start, end
     if kind < 0.8:
         return rng.choice([(0, 1440), (0, 0), (360, 360), (540, 1050), (1320, 360), (1380, 1440), (1439, 1),
