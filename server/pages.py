@@ -135,7 +135,10 @@ def app_data(content: Content, reminder_grace_seconds: int) -> dict:
     constants the device's copy of the reminder rules needs (never retyped in JS)."""
     return {
         "version": content.version,
-        "choices": list(content.choices.values()),
+        # leave_out: movements no routine in the person's plan may make once they pick
+        # this choice (safety.yaml), whatever else they pick.
+        "choices": [{**c, "leave_out": content.movements_left_out(c["causes"])}
+                    for c in content.choices.values()],
         "causes": {
             c["id"]: {"title": c["short_title"], "category": c["category"],
                       "check_first": c["check_first"]}
@@ -143,7 +146,8 @@ def app_data(content: Content, reminder_grace_seconds: int) -> dict:
         },
         "routines": {
             r["id"]: {"title": r["title"], "summary": r["summary"], "gentle": r["gentle"],
-                      "seconds": content.routine_seconds(r["id"])}
+                      "seconds": content.routine_seconds(r["id"]),
+                      "movements": content.routine_movements(r["id"])}
             for r in content.routines.values()
         },
         "reminders": {
