@@ -10,7 +10,8 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import load_config
-from .content import ContentError, illustration_sprite, load_content
+from .content import ContentError, load_content
+from .illustrations import sprite
 from .reminders import Reminders, SchemaTooNew
 
 __all__ = ["create_app", "ContentError", "MidBackRelief", "SchemaTooNew"]
@@ -56,7 +57,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> MidBackRelief:
 
     app.reminders = reminders.setup(settings, content.reminders.values())
     assets.init_app(
-        app, client / "static", {assets.SPRITE: illustration_sprite(content.illustrations)}
+        app, client / "static", {assets.SPRITE: sprite(content.illustrations, content.illustration_parts)}
     )
     security.init_app(app)
     jsonlimits.init_app(app, api.API_PREFIX)

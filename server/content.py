@@ -7,7 +7,6 @@ the field, because a silently missing caution is worse than an app that will not
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ import yaml
 from marshmallow import Schema, ValidationError
 
 from . import content_schemas as cs
+from . import illustrations as ill
 from .screening import ScreeningFileSchema
 
 # file name -> (top-level key holding the list of items, schema). The order is the
@@ -31,6 +31,7 @@ FILES: dict[str, tuple[str, type[Schema]]] = {
     "reminders.yaml": ("reminders", cs.RemindersFileSchema),
     "plan.yaml": ("choices", cs.PlanFileSchema),
     "screening.yaml": ("questions", ScreeningFileSchema),
+    "safety.yaml": ("movement_cautions", cs.SafetyFileSchema),
 }
 
 
@@ -56,7 +57,9 @@ class Content:
     reminders: dict[str, dict]
     choices: dict[str, dict]
     screening: dict[str, Any]
-    illustrations: dict[str, str] = field(default_factory=dict)
+    safety: dict[str, Any] = field(default_factory=dict)
+    illustrations: dict[str, ill.Illustration] = field(default_factory=dict)
+    illustration_parts: dict[str, str] = field(default_factory=dict)
 
     def causes_in(self, category_id: str) -> list[dict]:
         return [c for c in self.causes.values() if c["category"] == category_id]
@@ -69,27 +72,17 @@ class Content:
             r for r in self.routines.values() if any(s["exercise"] == exercise_id for s in r["steps"])
         ]
 
+    def routine_movements(self, routine_id: str) -> list[str]:
+        """Every spinal movement any step of the routine makes, in vocabulary order."""
+        moves = {m for s in self.routines[routine_id]["steps"]
+                 for m in self.exercises[s["exercise"]]["movements"]}
+        return [m for m in cs.MOVEMENTS if m in moves]
 
-SVG_ROOT = re.compile(r"^<svg\b([^>]*)>(.*)</svg>$", re.S)
-# Presentation attributes that style the drawing; they move from <svg> to the symbol's <g>.
-SVG_STYLE_ATTRS = ("fill", "stroke", "stroke-width", "stroke-linecap", "stroke-linejoin")
-
-
-def illustration_sprite(illustrations: Mapping[str, str]) -> str:
-    """One SVG file of <symbol>s, so each page references a drawing (`<use>`) instead
-    of repeating it: the offline cache holds every drawing once."""
-    symbols = []
-    for exercise_id, svg in illustrations.items():
-        match = SVG_ROOT.match(svg)
-        if match is None:
-            raise ContentError([f"client/static/illustrations for '{exercise_id}': not a single <svg> element"])
-        attrs = dict(re.findall(r'([\w:-]+)="([^"]*)"', match.group(1)))
-        style = " ".join(f'{k}="{attrs[k]}"' for k in SVG_STYLE_ATTRS if k in attrs)
-        view_box = attrs.get("viewBox", "0 0 200 160")
-        symbols.append(
-            f'<symbol id="ill-{exercise_id}" viewBox="{view_box}"><g {style}>{match.group(2)}</g></symbol>'
-        )
-    return '<svg xmlns="http://www.w3.org/2000/svg">' + "".join(symbols) + "</svg>\n"
+    def movements_left_out(self, cause_ids: list[str]) -> list[str]:
+        """Movements that safety.yaml leaves out for any of these causes."""
+        moves = {rule["movement"] for rule in self.safety.get("movement_cautions", [])
+                 if set(rule["leave_out_for_causes"]) & set(cause_ids)}
+        return [m for m in cs.MOVEMENTS if m in moves]
 
 
 def _item_label(raw_items: Any, index: Any) -> str:
@@ -210,6 +203,7 @@ def load_content(directory: str | Path, illustrations_dir: str | Path | None = N
     categories, causes = idx["categories.yaml"], idx["causes.yaml"]
     exercises, routines = idx["exercises.yaml"], idx["routines.yaml"]
     reminders = idx["reminders.yaml"]
+    safety = data["safety.yaml"]
 
     refs: list[tuple[str, str, Mapping[str, Any], str]] = [
         ("categories.yaml", "sources", sources, "source"),
@@ -235,6 +229,26 @@ def load_content(directory: str | Path, illustrations_dir: str | Path | None = N
         _check_refs(
             "screening.yaml", kind, screening.get(kind, []), "sources", sources, "source", problems
         )
+    _check_refs("safety.yaml", "movement_cautions", lists["safety.yaml"], "sources", sources,
+                "source", problems)
+    _check_refs("safety.yaml", "movement_cautions", lists["safety.yaml"], "leave_out_for_causes",
+                causes, "cause", problems)
+    for ref in safety["general_caution"]["sources"]:
+        if ref not in sources:
+            problems.append(
+                f"content/safety.yaml: field 'general_caution.sources': unknown source '{ref}'"
+            )
+    for i, reminder in enumerate(lists["reminders.yaml"]):
+        sourced = [(f"warnings[{j}]", w) for j, w in enumerate(reminder["warnings"])]
+        if reminder["target_warning"]:
+            sourced.append(("target_warning", reminder["target_warning"]))
+        for where, item in sourced:
+            for ref in item["sources"]:
+                if ref not in sources:
+                    problems.append(
+                        f"content/reminders.yaml: reminders item {i} '{reminder['id']}': "
+                        f"field '{where}.sources': unknown source '{ref}'"
+                    )
 
     for i, routine in enumerate(lists["routines.yaml"]):
         for j, step in enumerate(routine["steps"]):
@@ -261,24 +275,21 @@ def load_content(directory: str | Path, illustrations_dir: str | Path | None = N
                     f"'{r_id}' is not gentle, but this cause needs checking first"
                 )
 
-    illustrations: dict[str, str] = {}
+    problems.extend(_safety_problems(lists, sources, exercises, routines, reminders, causes))
+
+    drawings: dict[str, ill.Illustration] = {}
+    parts: dict[str, str] = {}
     if illustrations_dir is not None:
-        for i, exercise in enumerate(lists["exercises.yaml"]):
-            path = Path(illustrations_dir) / exercise["illustration"]
-            if not path.is_file():
-                problems.append(
-                    f"content/exercises.yaml: exercises item {i} '{exercise['id']}': field "
-                    f"'illustration': file client/static/illustrations/{exercise['illustration']} "
-                    f"does not exist"
-                )
-                continue
-            svg = path.read_text(encoding="utf-8")
-            if "<script" in svg or "style=" in svg or "<style" in svg:
-                problems.append(
-                    f"content/exercises.yaml: exercises item {i} '{exercise['id']}': field "
-                    f"'illustration': the SVG must not contain scripts or inline styles"
-                )
-            illustrations[exercise["id"]] = svg.strip()
+        positions = {e["id"]: i for i, e in enumerate(lists["exercises.yaml"])}
+        drawings, parts, found = ill.load(
+            Path(illustrations_dir), {e["id"]: e["illustration"] for e in lists["exercises.yaml"]}
+        )
+        for exercise_id, message in found:
+            where = (
+                f"content/exercises.yaml: exercises item {positions[exercise_id]} '{exercise_id}': "
+                "field 'illustration': " if exercise_id else ""
+            )
+            problems.append(where + message)
 
     if problems:
         raise ContentError(problems)
@@ -294,5 +305,81 @@ def load_content(directory: str | Path, illustrations_dir: str | Path | None = N
         reminders=reminders,
         choices=idx["plan.yaml"],
         screening=screening,
-        illustrations=illustrations,
+        safety=safety,
+        illustrations=drawings,
+        illustration_parts=parts,
     )
+
+
+def _safety_problems(
+    lists: Mapping[str, list[dict]],
+    sources: Mapping[str, dict],
+    exercises: Mapping[str, dict],
+    routines: Mapping[str, dict],
+    reminders: Mapping[str, dict],
+    causes: Mapping[str, dict],
+) -> list[str]:
+    """The exercise-safety rules of safety.yaml, and every exercise source traceable."""
+    problems: list[str] = []
+    rules = lists["safety.yaml"]
+
+    for i, ex in enumerate(lists["exercises.yaml"]):
+        where = f"content/exercises.yaml: exercises item {i} '{ex['id']}'"
+        for rule in rules:
+            if rule["movement"] not in ex["movements"]:
+                continue
+            word = rule["caution_mentions"].lower()
+            if not any(word in c.lower() for c in ex["cautions"]):
+                problems.append(
+                    f"{where}: field 'cautions': it moves into {rule['movement']}, so a caution must "
+                    f"mention '{rule['caution_mentions']}' (safety.yaml '{rule['id']}')"
+                )
+            if not set(rule["sources"]) & set(ex["sources"]):
+                problems.append(
+                    f"{where}: field 'sources': its {rule['id']} caution needs one of "
+                    f"{', '.join(rule['sources'])} (safety.yaml '{rule['id']}')"
+                )
+        # A reader must be able to find every source behind a move, or be told it is unchecked.
+        for ref in ex["sources"]:
+            source = sources.get(ref)
+            if source is not None and not source["url"] and not source["unverified"]:
+                problems.append(
+                    f"{where}: field 'sources': source '{ref}' has no url and is not marked "
+                    f"unverified"
+                )
+
+    def offending(routine_id: str, movement: str) -> list[str]:
+        routine = routines.get(routine_id)
+        if routine is None:
+            return []
+        return sorted({s["exercise"] for s in routine["steps"]
+                       if movement in exercises.get(s["exercise"], {}).get("movements", [])})
+
+    for rule in rules:
+        movement, left_out = rule["movement"], set(rule["leave_out_for_causes"])
+        why = f"{movement} is left out for %s (safety.yaml '{rule['id']}')"
+        for i, cause in enumerate(lists["causes.yaml"]):
+            if cause["id"] not in left_out:
+                continue
+            where = f"content/causes.yaml: causes item {i} '{cause['id']}'"
+            for ex_id in cause["exercises"]:
+                if movement in exercises.get(ex_id, {}).get("movements", []):
+                    problems.append(f"{where}: field 'exercises': '{ex_id}' moves into "
+                                    + why % f"'{cause['id']}'")
+            linked = [("routines", r) for r in cause["routines"]]
+            linked += [("reminders", reminders[r]["routine"]) for r in cause["reminders"]
+                       if r in reminders]
+            for field_name, r_id in linked:
+                for ex_id in offending(r_id, movement):
+                    problems.append(f"{where}: field '{field_name}': routine '{r_id}' has "
+                                    f"'{ex_id}', but " + why % f"'{cause['id']}'")
+        for i, choice in enumerate(lists["plan.yaml"]):
+            hit = sorted(left_out & set(choice["causes"]))
+            if not hit:
+                continue
+            where = f"content/plan.yaml: choices item {i} '{choice['id']}'"
+            for r_id in choice["routines"]:
+                for ex_id in offending(r_id, movement):
+                    problems.append(f"{where}: field 'routines': routine '{r_id}' has "
+                                    f"'{ex_id}', but " + why % f"'{hit[0]}'")
+    return problems

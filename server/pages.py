@@ -14,6 +14,7 @@ from flask import Blueprint, Flask, abort, current_app, render_template, request
 
 from .content import Content
 from .http import Body
+from .reminders import rules as rem
 
 bp = Blueprint("pages", __name__)
 
@@ -129,11 +130,15 @@ def page_urls(content: Content) -> list[str]:
     return urls
 
 
-def app_data(content: Content) -> dict:
-    """The slice of content the client-side modules (plan, reminders) work from."""
+def app_data(content: Content, reminder_grace_seconds: int) -> dict:
+    """The slice of content the client-side modules (plan, reminders) work from, and the
+    constants the device's copy of the reminder rules needs (never retyped in JS)."""
     return {
         "version": content.version,
-        "choices": list(content.choices.values()),
+        # leave_out: movements no routine in the person's plan may make once they pick
+        # this choice (safety.yaml), whatever else they pick.
+        "choices": [{**c, "leave_out": content.movements_left_out(c["causes"])}
+                    for c in content.choices.values()],
         "causes": {
             c["id"]: {"title": c["short_title"], "category": c["category"],
                       "check_first": c["check_first"]}
@@ -141,7 +146,8 @@ def app_data(content: Content) -> dict:
         },
         "routines": {
             r["id"]: {"title": r["title"], "summary": r["summary"], "gentle": r["gentle"],
-                      "seconds": content.routine_seconds(r["id"])}
+                      "seconds": content.routine_seconds(r["id"]),
+                      "movements": content.routine_movements(r["id"])}
             for r in content.routines.values()
         },
         "reminders": {
@@ -150,12 +156,14 @@ def app_data(content: Content) -> dict:
                       "daily_target": r.get("daily_target")}
             for r in content.reminders.values()
         },
+        "reminder_rules": {**rem.client_constants(), "grace_seconds": reminder_grace_seconds},
     }
 
 
 def init_app(app: Flask) -> None:
     content: Content = app.extensions["mbr_content"]
     # "</" cannot end the data block early: json.dumps escapes "/" only when asked.
-    data = json.dumps(app_data(content), separators=(",", ":")).replace("</", "<\\/")
+    client = app_data(content, int(app.config["REMINDER_GRACE_SECONDS"]))
+    data = json.dumps(client, separators=(",", ":")).replace("</", "<\\/")
     app.jinja_env.globals["app_data_json"] = data
     app.register_blueprint(bp)

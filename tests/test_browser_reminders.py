@@ -7,7 +7,6 @@ calendar file; and the page's schedule code agrees with the server's."""
 from __future__ import annotations
 
 import json
-import re
 import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -25,6 +24,8 @@ pytestmark = pytest.mark.browser
 
 LONDON = ZoneInfo("Europe/London")
 MODULE = "document.querySelector('script[src*=\"reminders.js\"]').src"
+# The rules module as reminders.js imports it (the same instance, configured by the page).
+RULES_MODULE = f"new URL('./reminder-rules.js', {MODULE}).href"
 
 
 @pytest.fixture
@@ -34,21 +35,21 @@ def server(make_live_server, push_service):
     return live
 
 
-def new_page(browser, **options):
-    context = browser.new_context(viewport=PHONE, timezone_id="Europe/London", **options)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    return context, page, errors
+# Playwright's contexts are incognito profiles, where Chromium refuses a real push
+# subscription and logs that itself; these tests give the page's code a subscription from
+# the local push service instead.
+INCOGNITO_PUSH = r"does not support the Push API in incognito mode"
 
 
 @pytest.fixture
-def open_contexts():
-    opened = []
-    yield opened
-    for context, errors in opened:
-        context.close()
-        assert not errors, f"JavaScript errors on the page: {errors}"
+def london_page(new_context):
+    """A page in a London-time context; errors fail the test (conftest's ErrorGuard)."""
+
+    def make(**options):
+        context = new_context(viewport=PHONE, timezone_id="Europe/London", **options)
+        return context, context.new_page()
+
+    return make
 
 
 def register(page, subscription: dict) -> dict:
@@ -167,13 +168,13 @@ def click_notification(context, origin: str, action: str) -> None:
     }""", action)
 
 
-def test_push_shows_the_reminder_with_actions_and_start_opens_the_routine(browser, server, push_service,
-                                                                        open_contexts):
+def test_push_shows_the_reminder_with_actions_and_start_opens_the_routine(server, push_service,
+                                                                        london_page):
     content = server.app.extensions["mbr_content"]
     # The server's clock: a Monday morning, so every step below falls in active hours.
     server.app.reminders.clock = ManualClock(datetime(2024, 6, 3, 8, tzinfo=LONDON).timestamp())
-    context, page, errors = new_page(browser, service_workers="allow")
-    open_contexts.append((context, errors))
+    context, page = london_page(service_workers="allow")
+    context.error_guard.allow(INCOGNITO_PUSH)
     context.grant_permissions(["notifications"], origin=server.url)
 
     # "My back": desk work and stress. Those switch on the fitting reminder types.
@@ -226,6 +227,10 @@ def test_push_shows_the_reminder_with_actions_and_start_opens_the_routine(browse
 
     click_notification(context, server.url, "start")
     page.wait_for_url(f"**/routines/{kind['routine']}?start=1")
+    # The first routine on a phone waits for a press of Start, with "Before you start"
+    # in view (tests/test_browser_safety_content.py); later ones start by themselves.
+    expect(page.locator("#player-start")).to_be_focused()
+    page.locator("#player-start").click()
     expect(page.locator("#player-now")).to_be_visible()
     assert driver.notifications() == []
 
@@ -271,11 +276,11 @@ def test_push_shows_the_reminder_with_actions_and_start_opens_the_routine(browse
                         timeout=10).status_code == 401
 
 
-def test_while_the_app_is_open_reminders_come_as_notifications(browser, live_server, open_contexts):
+def test_while_the_app_is_open_reminders_come_as_notifications(live_server, london_page):
     """Notifications allowed but no push subscription (this Chromium has no push service):
     the open page asks its service worker to show each due reminder."""
-    context, page, errors = new_page(browser, service_workers="allow")
-    open_contexts.append((context, errors))
+    context, page = london_page(service_workers="allow")
+    context.error_guard.allow(INCOGNITO_PUSH)
     context.grant_permissions(["notifications"], origin=live_server.url)
     page.clock.install(time=datetime(2024, 6, 3, 9, 29, tzinfo=LONDON))  # a Monday
     page.goto(live_server.url + "/reminders")
@@ -292,9 +297,8 @@ def test_while_the_app_is_open_reminders_come_as_notifications(browser, live_ser
     expect(page.locator("#reminder-banner")).to_be_hidden()
 
 
-def test_without_permission_an_in_app_banner_reminds(browser, live_server, open_contexts):
-    context, page, errors = new_page(browser, service_workers="allow")
-    open_contexts.append((context, errors))
+def test_without_permission_an_in_app_banner_reminds(live_server, london_page):
+    context, page = london_page(service_workers="allow")
     page.clock.install(time=datetime(2024, 6, 3, 9, 29, tzinfo=LONDON))  # a Monday
     page.goto(live_server.url + "/reminders")
     expect(page.locator("#next-reminder")).to_have_text("Next: Posture break at 09:30.")
@@ -338,9 +342,8 @@ def test_without_permission_an_in_app_banner_reminds(browser, live_server, open_
     assert {e["action"] for e in stored["log"]} == {"done", "snooze", "drank"}
 
 
-def test_plan_editor_saves_syncs_and_exports_a_calendar(browser, server, push_service, open_contexts, tmp_path):
-    context, page, errors = new_page(browser, service_workers="allow", accept_downloads=True)
-    open_contexts.append((context, errors))
+def test_plan_editor_saves_syncs_and_exports_a_calendar(server, push_service, london_page, tmp_path):
+    context, page = london_page(service_workers="allow", accept_downloads=True)
     page.goto(server.url + "/reminders")
     token = register(page, push_service.subscribe().json())["device"]
 
@@ -386,40 +389,74 @@ def test_plan_editor_saves_syncs_and_exports_a_calendar(browser, server, push_se
     expect(page.locator("#ics-status")).to_contain_text("Downloaded")
 
 
-ZONES = ["Europe/London", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata"]
+def minute_of_day(ms: int, tz: ZoneInfo) -> int:
+    local = datetime.fromtimestamp(ms / 1000, tz)
+    return local.hour * 60 + local.minute
+
+
+ZONES = ["Europe/London", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "Pacific/Chatham"]
 
 
 @pytest.mark.parametrize("zone", ZONES)
-def test_the_page_schedule_agrees_with_the_server(browser, live_server, open_contexts, zone):
-    """The in-app reminders use a JavaScript copy of the schedule rules: over weeks with
-    clock changes (Lord Howe moves by 30 minutes) both give the same instants."""
-    context, page, errors = new_page(browser, service_workers="allow")
-    open_contexts.append((context, errors))
+def test_the_page_schedule_agrees_with_the_server(live_server, london_page, zone):
+    """The in-app reminders use the page's copy of the schedule rules (reminder-rules.js,
+    configured from the page data): over weeks with clock changes (Lord Howe moves by 30
+    minutes, Chatham sits at UTC+13:45) both give the same instants, including the slots
+    that fall exactly on a window's end (the default plan's 17:30). The full comparison
+    runs in Node (tests/test_reminder_rules_parity.py); this proves the page wires it up."""
+    context, page = london_page(service_workers="allow")
     page.goto(live_server.url + "/reminders")
     tz = ZoneInfo(zone)
     plans = [
-        {"type": "posture-break", "interval": 35, "windows": [{"start": "00:00", "end": "04:00"},
-                                                              {"start": "08:10", "end": "24:00"}],
+        # Ends on the grid: 03:30 and 24:00 are whole intervals after 00:00 and 08:15.
+        {"type": "posture-break", "interval": 35, "windows": [{"start": "00:00", "end": "03:30"},
+                                                              {"start": "08:15", "end": "24:00"}],
          "days": list(rem.DAY_NAMES)},
-        {"type": "hydration", "interval": 120, "windows": [{"start": "09:00", "end": "17:30"}],
+        # The default plan's range with the posture break's default interval: 17:30 is a slot.
+        {"type": "hydration", "interval": 30, "windows": [{"start": "09:00", "end": "17:30"}],
          "days": ["mon", "wed", "sat", "sun"]},
-        {"type": "breathing", "interval": 25, "windows": [{"start": "21:40", "end": "03:10"},
+        # Past midnight, ending on the grid (03:10 is 13 intervals after 21:45), and a whole day.
+        {"type": "breathing", "interval": 25, "windows": [{"start": "21:45", "end": "03:10"},
                                                           {"start": "06:00", "end": "06:00"}],
          "days": ["fri", "sat"]},
     ]
     spans = [(datetime(2024, 3, 6, tzinfo=tz), 28), (datetime(2024, 9, 29, tzinfo=tz), 42)]
+    window_ends = 0
     for item in plans:
         entry = rem.entry_from_plan(item["type"], item)
+        ends = {w.end % 1440 for w in entry.windows}
         for start, days in spans:
             end = start + timedelta(days=days)
             expected = [int(t.timestamp() * 1000) for t in rem.occurrences(entry, tz, start, end)]
+            at_ends = [t for t in expected if minute_of_day(t, tz) in ends]
+            window_ends += len(at_ends)
             found = page.evaluate(
-                f"async ([e, tz, a, b]) => (await import({MODULE})).occurrences(e, tz, a, b)",
+                f"async ([e, tz, a, b]) => (await import({RULES_MODULE})).occurrences(e, tz, a, b)",
                 [item, zone, int(start.timestamp() * 1000), int(end.timestamp() * 1000)])
             assert found == expected, (zone, item["type"], start)
             after = int((start + timedelta(days=3, hours=13, minutes=7)).timestamp() * 1000)
-            js_next = page.evaluate(f"async ([e, tz, t]) => (await import({MODULE})).nextDue(e, tz, t)",
+            js_next = page.evaluate(f"async ([e, tz, t]) => (await import({RULES_MODULE})).nextDue(e, tz, t)",
                                     [item, zone, after])
             py_next = rem.next_due(entry, tz, datetime.fromtimestamp(after / 1000, tz))
             assert js_next == int(py_next.timestamp() * 1000)
-    assert re.match(r"\d{4}-\d{2}-\d{2}", page.evaluate("new Date().toISOString()"))
+            # The last reminder up to and including a window's end is that end.
+            js_latest = page.evaluate(
+                f"async ([e, tz, a, b]) => (await import({RULES_MODULE})).latestDue(e, tz, a, b)",
+                [item, zone, at_ends[-1] - 60_000, at_ends[-1]])
+            assert js_latest == at_ends[-1]
+    assert window_ends > 100, "the plans must put window ends on the grid"
+
+
+def test_erase_everything_also_forgets_the_push_device_on_the_server(server, push_service, london_page):
+    context, page = london_page(service_workers="allow")
+    page.goto(server.url + "/reminders")
+    token = register(page, push_service.subscribe().json())["device"]
+    auth = {"Authorization": f"Bearer {token}"}
+    assert requests.get(server.url + "/api/v1/push/device", headers=auth, timeout=10).status_code == 200
+
+    page.goto(server.url + "/settings")
+    page.on("dialog", lambda d: d.accept())
+    page.locator("#erase").click()
+    expect(page.locator("#data-status")).to_have_text("Everything was erased from this phone.")
+    # The server no longer knows the device: its token is refused and nothing is sent to it.
+    assert requests.get(server.url + "/api/v1/push/device", headers=auth, timeout=10).status_code == 401

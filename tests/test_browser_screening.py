@@ -82,20 +82,16 @@ def test_offline_screening_never_sends_answers(context, live_server):
 @pytest.mark.parametrize("locale, number", [("en-GB", "999"), ("en-US", "911"),
                                             ("en-AU", "000"), ("de-DE", "112"),
                                             ("xx", "112")])
-def test_emergency_outcome_offers_the_regional_number(browser, live_server, locale, number):
+def test_emergency_outcome_offers_the_regional_number(new_context, live_server, locale, number):
     rules = live_server.app.extensions["mbr_content"].screening
-    context = browser.new_context(locale=locale, service_workers="block")
-    page = context.new_page()
-    try:
-        page.goto(live_server.url + "/screening")
-        emergency = next(q for q in rules["questions"] if q["level"] == "emergency")
-        answer_all(page, rules, {emergency["id"]})
-        call = page.locator("#call-emergency")
-        assert call.get_attribute("href") == f"tel:{number}"
-        assert call.inner_text() == f"Call {number} now"
-        assert page.locator("#outcome-title").inner_text() == "Call emergency services now"
-    finally:
-        context.close()
+    page = new_context(locale=locale, service_workers="block").new_page()
+    page.goto(live_server.url + "/screening")
+    emergency = next(q for q in rules["questions"] if q["level"] == "emergency")
+    answer_all(page, rules, {emergency["id"]})
+    call = page.locator("#call-emergency")
+    assert call.get_attribute("href") == f"tel:{number}"
+    assert call.inner_text() == f"Call {number} now"
+    assert page.locator("#outcome-title").inner_text() == "Call emergency services now"
 
 
 def test_emergency_number_can_be_changed_in_settings(page, live_server):

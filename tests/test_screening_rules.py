@@ -35,7 +35,7 @@ JS_MODULE = ROOT / "client" / "static" / "js" / "screening-rules.js"
 # Source ids defined in content/sources.yaml that the screening rules may cite.
 ALLOWED_SOURCES = {
     "nhs-back-pain", "nt-physio", "chcp-msk", "nhs-heart-attack", "hse-aortic-dissection",
-    "nice-cg75", "scot-cancer-referral", "rnoh-mscc", "devon-thoracic", "glos-red-flags",
+    "nice-ng234", "scot-cancer-referral", "rnoh-mscc", "devon-thoracic", "glos-red-flags",
     "nice-ng59", "aafp-choosing-wisely", "acp-imaging", "ahcpr", "downie-2013",
     "verhagen-2016", "physiopedia-thoracic", "nice-ng12",
 }  # fmt: skip
