@@ -11,7 +11,8 @@ from tests.conftest import LiveServer
 
 # A high rate limit, or the fuzzer mostly meets 429s; the limit itself is tested elsewhere.
 server = LiveServer(
-    {"INSTANCE_DIR": tempfile.mkdtemp(prefix="mbr-fuzz-"), "PUSH_RATE_LIMIT": 100_000}
+    {"INSTANCE_DIR": tempfile.mkdtemp(prefix="mbr-fuzz-"), "PUSH_RATE_LIMIT": 100_000,
+     "AUTH_FAILURE_RATE_LIMIT": 100_000}
 ).start()
 atexit.register(server.stop)
 schema = schemathesis.openapi.from_url(server.url + "/api/v1/openapi.json")
