@@ -270,6 +270,43 @@ def sqlite_run(args, subscriptions, conn) -> None:
         reminders.close()
 
 
+def calendar_cost() -> None:
+    """The heaviest unauthenticated request, the calendar file for the largest plan (every
+    type, six windows, every 15 minutes, Pacific/Chatham), against a cheap API request,
+    through the app in this process (no network, so the ratio is the app's own work)."""
+    from server import create_app
+
+    app = create_app(push_config(tempfile.mkdtemp(prefix="mbr-calendar-bench-"), PUSH_RATE_LIMIT=10**9))
+    client = app.test_client()
+    windows = [{"start": f"{h:02d}:00", "end": f"{h + 4:02d}:00" if h < 20 else "24:00"} for h in range(0, 24, 4)]
+    heavy = {"timezone": "Pacific/Chatham", "reminders": {
+        t: {"interval": 15, "windows": windows, "days": list(rules.DAY_NAMES)} for t in app.reminders.types}}
+
+    def timed(call, rounds: int) -> float:
+        started = time.perf_counter()
+        for _ in range(rounds):
+            call()
+        return (time.perf_counter() - started) / rounds
+
+    cheap = timed(lambda: client.get("/api/v1/push/key"), 200)
+    cold = []
+    for i in range(5):  # a new plan each time: the cache cannot help
+        plan = json_copy(heavy)
+        plan["reminders"][app.reminders.types[0]]["interval"] = 15 + i
+        cold.append(timed(lambda p=plan: client.post("/api/v1/calendar/reminders.ics", json=p), 1))
+    warm = timed(lambda: client.post("/api/v1/calendar/reminders.ics", json=heavy), 20)
+    size = len(client.post("/api/v1/calendar/reminders.ics", json=heavy).data)
+    print(f"Heaviest calendar request: {1000 * min(cold):.1f} ms uncached ({min(cold) / cheap:.0f}x a cheap API "
+          f"request of {1000 * cheap:.2f} ms), {1000 * warm:.1f} ms cached ({warm / cheap:.0f}x); {size:,} bytes")
+    app.reminders.close()
+
+
+def json_copy(value):
+    import json
+
+    return json.loads(json.dumps(value))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=None, help="subscriptions, each with one due reminder")
@@ -278,7 +315,11 @@ def main() -> int:
     parser.add_argument("--sqlite", action="store_true", help="one process on SQLite instead")
     parser.add_argument("--sqlite-threads", type=int, nargs="+", default=[1, 4])
     parser.add_argument("--decrypt", action="store_true", help="the push service decrypts every message")
+    parser.add_argument("--calendar-only", action="store_true", help="only the calendar request's cost")
     args = parser.parse_args()
+    calendar_cost()
+    if args.calendar_only:
+        return 0
     args.n = args.n or (10_000 if args.sqlite else 100_000)
 
     parent, child = mp.Pipe()
