@@ -106,8 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     if not config.get("PUBLIC_URL") and config["HOST"] not in ("127.0.0.1", "localhost", "::1"):
         log.warning("MBR_PUBLIC_URL is not set: push messages carry relative links, which Safari's "
                     "Declarative Web Push cannot open")
+    background = None
     if str(config["SCHEDULER"]).lower() == "app":
-        app.reminders.scheduler().start_background(app.reminders.settings.poll_seconds)
+        background = app.reminders.scheduler().start_background(app.reminders.settings.poll_seconds)
     host, port = config["HOST"], int(config["PORT"])
     print(f"Mid-Back Relief on http://{host}:{port}/ (Ctrl+C to stop)", flush=True)
     serve(app, host=host, port=port, threads=int(config["THREADS"]), ident="mid-back-relief",
@@ -115,6 +116,12 @@ def main(argv: list[str] | None = None) -> int:
           # Waitress's own clean-up runs this often; idle connections close within
           # channel_timeout plus this.
           cleanup_interval=max(1, min(30, int(config["CHANNEL_TIMEOUT"]) // 2)))
+    if background is not None:
+        # Stop after the current pass, so no send is cut off by the interpreter's exit.
+        thread, stop = background
+        stop.set()
+        thread.join(timeout=60)
+    app.reminders.close()
     return 0
 
 

@@ -251,7 +251,11 @@ def test_python_m_server_runs_its_scheduler_thread(tmp_path, push_service):
         assert push_service.problems == []
     finally:
         server.send_signal(signal.SIGINT)
-        server.wait(timeout=30)
+        try:
+            assert server.wait(timeout=90) == 0
+        except subprocess.TimeoutExpired:
+            server.kill()
+            raise
 
 
 def half_sent(port: int, count: int) -> list[socket.socket]:
