@@ -109,6 +109,11 @@ def main(argv: list[str] | None = None) -> int:
     background = None
     if str(config["SCHEDULER"]).lower() == "app":
         background = app.reminders.scheduler().start_background(app.reminders.settings.poll_seconds)
+    # SIGTERM (service managers, containers) stops the server like Ctrl+C: waitress
+    # closes on SystemExit, then the scheduler finishes its pass. SIGINT may be ignored
+    # when started in the background, so both are handled.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
     host, port = config["HOST"], int(config["PORT"])
     print(f"Mid-Back Relief on http://{host}:{port}/ (Ctrl+C to stop)", flush=True)
     serve(app, host=host, port=port, threads=int(config["THREADS"]), ident="mid-back-relief",

@@ -178,6 +178,13 @@ def test_the_heaviest_plan_is_bounded_and_built_once(app):
     again = client.post("/api/v1/calendar/reminders.ics", json=heavy)
     assert again.data == first.data and dict(app.reminders.calendars._items) == built
     assert len(first.data) < 300_000
+    # Overlapping windows on shifted grids would need far more events: refused, cheaply.
+    shifted = [(f"00:0{i}", f"00:0{i}") for i in range(6)]  # six whole days, a minute apart
+    crowded = plan(*(item(t, 15, shifted, days=list(rules.DAY_NAMES)) for t in types), timezone="Pacific/Chatham")
+    refused = client.post("/api/v1/calendar/reminders.ics", json=crowded)
+    assert refused.status_code == 422 and refused.get_json()["errors"] == {
+        "reminders": ["Too many reminder times for one file."]}
+    assert "2304 reminder times" in refused.get_json()["message"]
 
 
 def test_calendar_export_validates_like_the_plan(app):

@@ -250,7 +250,7 @@ def test_python_m_server_runs_its_scheduler_thread(tmp_path, push_service):
                                                    "due": due * 1000}
         assert push_service.problems == []
     finally:
-        server.send_signal(signal.SIGINT)
+        server.send_signal(signal.SIGTERM)
         try:
             assert server.wait(timeout=90) == 0
         except subprocess.TimeoutExpired:
@@ -289,5 +289,5 @@ def test_idle_half_sent_connections_do_not_lock_anyone_out(tmp_path, setting):
     finally:
         for s in sockets:
             s.close()
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=30)
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=90) == 0

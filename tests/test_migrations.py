@@ -28,7 +28,6 @@ from sqlalchemy import (
 )
 
 from server import SchemaTooNew, create_app
-from server.__main__ import main
 from server.reminders.store import ADVISORY_LOCK_KEY, Device, Schedule, Store, default_url
 from tests.conftest_push import (  # noqa: F401
     ManualClock,
@@ -118,6 +117,8 @@ def test_a_database_made_by_create_all_is_stamped_upgraded_and_keeps_its_rows(tm
 
 
 def test_a_database_newer_than_the_code_is_refused(tmp_path, database_url, capsys, monkeypatch):
+    from server.__main__ import main  # here, not at collection: see test_factory's capsys use
+
     instance = tmp_path / "instance"
     store = Store(url_for(database_url, instance))
     store.upgrade()

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from ..api import API_PREFIX, ErrorSchema
 from . import Reminders, planning, rules
-from .calendar import build_calendar
+from .calendar import MAX_EVENTS_PER_FILE, build_calendar, event_count
 from .ratelimit import retry_after
 from .schemas import PublicKeyOut, api_schemas
 from .store import Device, sha256_hex
@@ -250,9 +250,14 @@ def make_blueprint(reminders: Reminders) -> Blueprint:
             now = planning.to_dt(reminders.now())
             tz = rules.zone(plan["timezone"])
             today = now.astimezone(tz).date()
+            entries = [rules.entry_from_plan(t, item) for t, item in sorted(plan["reminders"].items())]
+            events = event_count(entries)
+            if events > MAX_EVENTS_PER_FILE:
+                abort(422, message=f"This plan has {events} reminder times, more than a calendar file holds "
+                                   f"({MAX_EVENTS_PER_FILE}): use fewer or non-overlapping ranges, or a longer "
+                                   "interval.", errors={"reminders": ["Too many reminder times for one file."]})
 
             def build() -> bytes:
-                entries = [rules.entry_from_plan(t, item) for t, item in sorted(plan["reminders"].items())]
                 return build_calendar(entries, tz, reminders.texts, reminders.settings.public_url, today, now)
 
             body = reminders.calendars.get(plan, today, build)

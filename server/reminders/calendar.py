@@ -8,9 +8,9 @@ database's own rule for the future (the POSIX TZ string at the end of the zone f
 and checked against zoneinfo's transitions for the next years; a zone whose rule cannot
 be written that way (Morocco's Ramadan changes) gets one component per transition.
 
-Cost is bounded by construction: a plan has at most one entry per reminder type and
-at most 1440 / 15 = 96 times a day per entry; files are built once per plan and day
-(an LRU cache), as plain text without a calendar object model.
+Cost is bounded: a file has at most MAX_EVENTS_PER_FILE events (one per reminder type
+and time of day; a plan that needs more is refused before anything is built), files are
+built once per plan and day (an LRU cache), as plain text without a calendar object model.
 """
 
 from __future__ import annotations
@@ -33,7 +33,9 @@ from .schemas import ReminderText
 
 ICAL_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 POSIX_DAYS = ("SU", "MO", "TU", "WE", "TH", "FR", "SA")  # POSIX M rules count from Sunday
-MAX_EVENTS_PER_ENTRY = rules.MINUTES_PER_DAY // rules.MIN_INTERVAL
+# Four types every 15 minutes around the clock need 4 x 96 = 384; overlapping windows
+# with shifted grids could ask for several times that.
+MAX_EVENTS_PER_FILE = 400
 VERIFY_YEARS = 6  # how far ahead the RRULE form is checked against zoneinfo
 FALLBACK_YEARS = 6  # how far ahead per-transition components are written
 
@@ -250,6 +252,20 @@ def _fold(line: str) -> str:
     return "\r\n ".join(chunks)
 
 
+def _days_at(entry: rules.Entry) -> dict[int, list[int]]:
+    """Wall-clock minute -> the weekdays it rings on (night windows spill into the next day)."""
+    days_at: dict[int, list[int]] = {}
+    for weekday in range(7):
+        for minute in entry.minutes_on(weekday):
+            days_at.setdefault(minute, []).append(weekday)
+    return days_at
+
+
+def event_count(entries: Iterable[rules.Entry]) -> int:
+    """How many events the file for these entries has (one per type and time of day)."""
+    return sum(len(_days_at(e)) for e in entries if e.days and e.windows)
+
+
 def build_calendar(entries: Iterable[rules.Entry], tz: ZoneInfo, texts: Mapping[str, ReminderText],
                    base_url: str, today: date, stamp: datetime) -> bytes:
     """A calendar with one weekly recurring event (with an alarm) per reminder time.
@@ -267,13 +283,7 @@ def build_calendar(entries: Iterable[rules.Entry], tz: ZoneInfo, texts: Mapping[
         text = texts[entry.type]
         url = f"{base}{text.path}?start=1" if base else ""
         description = f"{text.body}\n{url}" if url else text.body
-        # Wall-clock time -> the weekdays it rings on (night windows spill into the next day).
-        days_at: dict[int, list[int]] = {}
-        for weekday in range(7):
-            for minute in entry.minutes_on(weekday):
-                days_at.setdefault(minute, []).append(weekday)
-        assert len(days_at) <= MAX_EVENTS_PER_ENTRY
-        for minute, weekdays in sorted(days_at.items()):
+        for minute, weekdays in sorted(_days_at(entry).items()):
             first = next(d for d in (today + timedelta(days=i) for i in range(7)) if d.weekday() in weekdays)
             lines += [
                 "BEGIN:VEVENT",
