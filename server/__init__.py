@@ -35,10 +35,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    from . import api, assets, pages, pwa, reminders_api, screening_api, security
+    from . import api, assets, pages, pwa, regions, reminders_api, screening_api, security
 
     assets.init_app(
-        app, client / "static", {assets.SPRITE: illustration_sprite(content.illustrations)}
+        app,
+        client / "static",
+        {
+            assets.SPRITE: illustration_sprite(content.illustrations),
+            regions.CLIENT_MODULE: regions.client_module(content.screening),
+        },
     )
     security.init_app(app)
     pages.init_app(app)
