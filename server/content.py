@@ -31,6 +31,7 @@ FILES: dict[str, tuple[str, type[Schema]]] = {
     "reminders.yaml": ("reminders", cs.RemindersFileSchema),
     "plan.yaml": ("choices", cs.PlanFileSchema),
     "screening.yaml": ("questions", ScreeningFileSchema),
+    "safety.yaml": ("movement_cautions", cs.SafetyFileSchema),
 }
 
 
@@ -56,6 +57,7 @@ class Content:
     reminders: dict[str, dict]
     choices: dict[str, dict]
     screening: dict[str, Any]
+    safety: dict[str, Any] = field(default_factory=dict)
     illustrations: dict[str, str] = field(default_factory=dict)
 
     def causes_in(self, category_id: str) -> list[dict]:
@@ -68,6 +70,18 @@ class Content:
         return [
             r for r in self.routines.values() if any(s["exercise"] == exercise_id for s in r["steps"])
         ]
+
+    def routine_movements(self, routine_id: str) -> list[str]:
+        """Every spinal movement any step of the routine makes, in vocabulary order."""
+        moves = {m for s in self.routines[routine_id]["steps"]
+                 for m in self.exercises[s["exercise"]]["movements"]}
+        return [m for m in cs.MOVEMENTS if m in moves]
+
+    def movements_left_out(self, cause_ids: list[str]) -> list[str]:
+        """Movements that safety.yaml leaves out for any of these causes."""
+        moves = {rule["movement"] for rule in self.safety.get("movement_cautions", [])
+                 if set(rule["leave_out_for_causes"]) & set(cause_ids)}
+        return [m for m in cs.MOVEMENTS if m in moves]
 
 
 SVG_ROOT = re.compile(r"^<svg\b([^>]*)>(.*)</svg>$", re.S)
@@ -210,6 +224,7 @@ def load_content(directory: str | Path, illustrations_dir: str | Path | None = N
     categories, causes = idx["categories.yaml"], idx["causes.yaml"]
     exercises, routines = idx["exercises.yaml"], idx["routines.yaml"]
     reminders = idx["reminders.yaml"]
+    safety = data["safety.yaml"]
 
     refs: list[tuple[str, str, Mapping[str, Any], str]] = [
         ("categories.yaml", "sources", sources, "source"),
@@ -235,6 +250,26 @@ def load_content(directory: str | Path, illustrations_dir: str | Path | None = N
         _check_refs(
             "screening.yaml", kind, screening.get(kind, []), "sources", sources, "source", problems
         )
+    _check_refs("safety.yaml", "movement_cautions", lists["safety.yaml"], "sources", sources,
+                "source", problems)
+    _check_refs("safety.yaml", "movement_cautions", lists["safety.yaml"], "leave_out_for_causes",
+                causes, "cause", problems)
+    for ref in safety["general_caution"]["sources"]:
+        if ref not in sources:
+            problems.append(
+                f"content/safety.yaml: field 'general_caution.sources': unknown source '{ref}'"
+            )
+    for i, reminder in enumerate(lists["reminders.yaml"]):
+        sourced = [(f"warnings[{j}]", w) for j, w in enumerate(reminder["warnings"])]
+        if reminder["target_warning"]:
+            sourced.append(("target_warning", reminder["target_warning"]))
+        for where, item in sourced:
+            for ref in item["sources"]:
+                if ref not in sources:
+                    problems.append(
+                        f"content/reminders.yaml: reminders item {i} '{reminder['id']}': "
+                        f"field '{where}.sources': unknown source '{ref}'"
+                    )
 
     for i, routine in enumerate(lists["routines.yaml"]):
         for j, step in enumerate(routine["steps"]):
@@ -260,6 +295,8 @@ def load_content(directory: str | Path, illustrations_dir: str | Path | None = N
                     f"content/causes.yaml: causes item {i} '{cause['id']}': field 'routines': "
                     f"'{r_id}' is not gentle, but this cause needs checking first"
                 )
+
+    problems.extend(_safety_problems(lists, sources, exercises, routines, reminders, causes))
 
     illustrations: dict[str, str] = {}
     if illustrations_dir is not None:
@@ -294,5 +331,80 @@ def load_content(directory: str | Path, illustrations_dir: str | Path | None = N
         reminders=reminders,
         choices=idx["plan.yaml"],
         screening=screening,
+        safety=safety,
         illustrations=illustrations,
     )
+
+
+def _safety_problems(
+    lists: Mapping[str, list[dict]],
+    sources: Mapping[str, dict],
+    exercises: Mapping[str, dict],
+    routines: Mapping[str, dict],
+    reminders: Mapping[str, dict],
+    causes: Mapping[str, dict],
+) -> list[str]:
+    """The exercise-safety rules of safety.yaml, and every exercise source traceable."""
+    problems: list[str] = []
+    rules = lists["safety.yaml"]
+
+    for i, ex in enumerate(lists["exercises.yaml"]):
+        where = f"content/exercises.yaml: exercises item {i} '{ex['id']}'"
+        for rule in rules:
+            if rule["movement"] not in ex["movements"]:
+                continue
+            word = rule["caution_mentions"].lower()
+            if not any(word in c.lower() for c in ex["cautions"]):
+                problems.append(
+                    f"{where}: field 'cautions': it moves into {rule['movement']}, so a caution must "
+                    f"mention '{rule['caution_mentions']}' (safety.yaml '{rule['id']}')"
+                )
+            if not set(rule["sources"]) & set(ex["sources"]):
+                problems.append(
+                    f"{where}: field 'sources': its {rule['id']} caution needs one of "
+                    f"{', '.join(rule['sources'])} (safety.yaml '{rule['id']}')"
+                )
+        # A reader must be able to find every source behind a move, or be told it is unchecked.
+        for ref in ex["sources"]:
+            source = sources.get(ref)
+            if source is not None and not source["url"] and not source["unverified"]:
+                problems.append(
+                    f"{where}: field 'sources': source '{ref}' has no url and is not marked "
+                    f"unverified"
+                )
+
+    def offending(routine_id: str, movement: str) -> list[str]:
+        routine = routines.get(routine_id)
+        if routine is None:
+            return []
+        return sorted({s["exercise"] for s in routine["steps"]
+                       if movement in exercises.get(s["exercise"], {}).get("movements", [])})
+
+    for rule in rules:
+        movement, left_out = rule["movement"], set(rule["leave_out_for_causes"])
+        why = f"{movement} is left out for %s (safety.yaml '{rule['id']}')"
+        for i, cause in enumerate(lists["causes.yaml"]):
+            if cause["id"] not in left_out:
+                continue
+            where = f"content/causes.yaml: causes item {i} '{cause['id']}'"
+            for ex_id in cause["exercises"]:
+                if movement in exercises.get(ex_id, {}).get("movements", []):
+                    problems.append(f"{where}: field 'exercises': '{ex_id}' moves into "
+                                    + why % f"'{cause['id']}'")
+            linked = [("routines", r) for r in cause["routines"]]
+            linked += [("reminders", reminders[r]["routine"]) for r in cause["reminders"]
+                       if r in reminders]
+            for field_name, r_id in linked:
+                for ex_id in offending(r_id, movement):
+                    problems.append(f"{where}: field '{field_name}': routine '{r_id}' has "
+                                    f"'{ex_id}', but " + why % f"'{cause['id']}'")
+        for i, choice in enumerate(lists["plan.yaml"]):
+            hit = sorted(left_out & set(choice["causes"]))
+            if not hit:
+                continue
+            where = f"content/plan.yaml: choices item {i} '{choice['id']}'"
+            for r_id in choice["routines"]:
+                for ex_id in offending(r_id, movement):
+                    problems.append(f"{where}: field 'routines': routine '{r_id}' has "
+                                    f"'{ex_id}', but " + why % f"'{hit[0]}'")
+    return problems

@@ -10,6 +10,9 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 SLUG = validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="Must be a lowercase slug (a-z, 0-9, -).")
 CATEGORY_IDS = ("muscular-postural", "skeletal-neurological", "lifestyle-less-common")
+# The directions an exercise moves the spine into. Safety rules (safety.yaml) name one of
+# these, so a caution follows the movement rather than a hand-kept list of exercises.
+MOVEMENTS = ("flexion", "extension", "rotation", "side-bend")
 
 
 def _text(**kwargs) -> fields.String:
@@ -39,6 +42,9 @@ class SourceSchema(_Strict):
     publisher = _text()
     url = fields.Url(load_default=None, allow_none=True, schemes={"https", "http"})
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=500))
+    # True when nobody on the project has checked the wording (or found the address):
+    # shown to the reader, never hidden.
+    unverified = fields.Boolean(load_default=False)
 
 
 class SourcesFileSchema(_Strict):
@@ -105,6 +111,9 @@ class ExerciseSchema(_Strict):
     duration_seconds = fields.Integer(
         required=True, strict=True, validate=validate.Range(min=10, max=1200)
     )
+    movements = fields.List(
+        fields.String(validate=validate.OneOf(MOVEMENTS)), required=True
+    )
     cautions = _texts()
     illustration = fields.String(
         required=True, validate=validate.Regexp(r"^[a-z0-9-]+\.svg$", error="Must be a .svg file name.")
@@ -140,6 +149,26 @@ class RoutinesFileSchema(_Strict):
     routines = fields.List(fields.Nested(RoutineSchema), required=True, validate=validate.Length(min=1))
 
 
+class SourcedTextSchema(_Strict):
+    """One clinical statement and the sources behind it."""
+
+    id = fields.String(required=True, validate=SLUG)
+    text = _text()
+    sources = _ids(1)
+
+
+class TargetWarningSchema(_Strict):
+    above = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=20))
+    text = _text()
+    sources = _ids(1)
+
+    @validates_schema
+    def _text_names_the_number(self, data, **kwargs):
+        # The words say the number ("more than 8 ..."): they must agree with `above`.
+        if str(data["above"]) not in data["text"]:
+            raise ValidationError(f"Must mention the number {data['above']} (above).", "text")
+
+
 class ReminderSchema(_Strict):
     id = fields.String(required=True, validate=SLUG)
     title = _text()
@@ -153,8 +182,26 @@ class ReminderSchema(_Strict):
     daily_target = fields.Integer(
         load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1, max=20)
     )
+    # Shown next to the reminder's switch (and, with a daily target, next to the tracker).
+    warnings = fields.List(fields.Nested(SourcedTextSchema), load_default=list)
+    target_warning = fields.Nested(TargetWarningSchema, load_default=None, allow_none=True)
     tips = _texts()
     sources = _ids(1)
+
+    @validates_schema
+    def _target_has_a_warning(self, data, **kwargs):
+        # A count people can raise needs to say when the number stops being sensible,
+        # and the default must be a sensible one.
+        target, warning = data.get("daily_target"), data.get("target_warning")
+        if target is None:
+            return
+        if warning is None:
+            raise ValidationError("Required when daily_target is set.", "target_warning")
+        if target > warning["above"]:
+            raise ValidationError(
+                f"daily_target {target} is above target_warning.above {warning['above']}.",
+                "daily_target",
+            )
 
 
 class RemindersFileSchema(_Strict):
@@ -178,20 +225,54 @@ class PlanFileSchema(_Strict):
     )
 
 
+class ClinicalReviewSchema(_Strict):
+    reviewer = _text()
+    role = _text()
+    date = fields.Date(required=True)
+    next_review = fields.Date(required=True)
+
+    @validates_schema
+    def _review_order(self, data, **kwargs):
+        if data["next_review"] <= data["date"]:
+            raise ValidationError("Must be after date.", "next_review")
+
+
 class SiteSchema(_Strict):
     name = _text()
     short_name = fields.String(required=True, validate=validate.Length(min=1, max=12))
     description = _text()
     disclaimer = _texts()
     emergency = _text()
-    last_reviewed = fields.Date(required=True)
-    next_review = fields.Date(required=True)
-
-    @validates_schema
-    def _review_order(self, data, **kwargs):
-        if data["next_review"] <= data["last_reviewed"]:
-            raise ValidationError("Must be after last_reviewed.", "next_review")
+    # Set only once a named clinician has reviewed the content. Until then the About page
+    # says it was drafted from its sources and not yet reviewed: no review date is shown.
+    clinical_review = fields.Nested(ClinicalReviewSchema, load_default=None, allow_none=True)
 
 
 class SiteFileSchema(_Strict):
     site = fields.Nested(SiteSchema, required=True)
+
+
+class GeneralCautionSchema(_Strict):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    text = _text()
+    sources = _ids(1)
+
+
+class MovementCautionSchema(_Strict):
+    """A condition for which one spinal movement needs care (safety.yaml)."""
+
+    id = fields.String(required=True, validate=SLUG)
+    movement = fields.String(required=True, validate=validate.OneOf(MOVEMENTS))
+    # Every exercise moving this way carries a caution containing this word, and cites
+    # at least one of `sources`.
+    caution_mentions = fields.String(required=True, validate=validate.Length(min=3, max=40))
+    sources = _ids(1)
+    # Causes whose routines, moves and plan choices leave this movement out altogether.
+    leave_out_for_causes = fields.List(fields.String(validate=SLUG), load_default=list)
+
+
+class SafetyFileSchema(_Strict):
+    general_caution = fields.Nested(GeneralCautionSchema, required=True)
+    movement_cautions = fields.List(
+        fields.Nested(MovementCautionSchema), required=True, validate=validate.Length(min=1)
+    )

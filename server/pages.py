@@ -134,7 +134,10 @@ def app_data(content: Content) -> dict:
     """The slice of content the client-side modules (plan, reminders) work from."""
     return {
         "version": content.version,
-        "choices": list(content.choices.values()),
+        # leave_out: movements no routine in the person's plan may make once they pick
+        # this choice (safety.yaml), whatever else they pick.
+        "choices": [{**c, "leave_out": content.movements_left_out(c["causes"])}
+                    for c in content.choices.values()],
         "causes": {
             c["id"]: {"title": c["short_title"], "category": c["category"],
                       "check_first": c["check_first"]}
@@ -142,7 +145,8 @@ def app_data(content: Content) -> dict:
         },
         "routines": {
             r["id"]: {"title": r["title"], "summary": r["summary"], "gentle": r["gentle"],
-                      "seconds": content.routine_seconds(r["id"])}
+                      "seconds": content.routine_seconds(r["id"]),
+                      "movements": content.routine_movements(r["id"])}
             for r in content.routines.values()
         },
         "reminders": {

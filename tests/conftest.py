@@ -8,9 +8,10 @@ skipped browser test proves nothing about the app a person would use.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -132,21 +133,76 @@ def browser(playwright_instance):
     browser.close()
 
 
+class ErrorGuard:
+    """Collects every uncaught page error and console error of one browser context.
+
+    A browser test fails on any of them unless the test declared it expected with
+    `allow(pattern)` (for example the browser's "Failed to load resource" line for a 4xx
+    the test provokes, or fetches that fail because the test went offline). The app
+    reports recoverable problems with console.warn, which is not collected.
+    """
+
+    def __init__(self, context) -> None:
+        self.errors: list[str] = []
+        self._allowed: list[re.Pattern[str]] = []
+        context.on("weberror", lambda error: self.errors.append(f"uncaught: {error.error}"))
+        context.on("console", self._console)
+
+    def _console(self, message) -> None:
+        if message.type == "error":
+            where = message.location.get("url", "") if message.location else ""
+            self.errors.append(f"console.error: {message.text} ({where})")
+
+    def allow(self, *patterns: str) -> None:
+        """Declare errors this test provokes on purpose (regular expressions, searched)."""
+        self._allowed += [re.compile(p) for p in patterns]
+
+    def unexpected(self) -> list[str]:
+        return [e for e in self.errors if not any(p.search(e) for p in self._allowed)]
+
+    def check(self) -> None:
+        problems = self.unexpected()
+        assert not problems, "errors in the browser:\n" + "\n".join(problems)
+
+
+def guard(context) -> ErrorGuard:
+    """Attach an ErrorGuard to a context made outside the fixtures (e.g. a persistent one)."""
+    context.error_guard = ErrorGuard(context)
+    return context.error_guard
+
+
 @pytest.fixture
-def context(browser):
-    context = browser.new_context(viewport=PHONE, service_workers="allow")
-    yield context
-    context.close()
+def new_context(browser) -> Iterator[Callable[..., object]]:
+    """Make browser contexts that fail the test on unexpected page or console errors.
+
+    Every browser test makes its contexts here (or through `context`/`page`), so no
+    context goes unwatched; `context.error_guard.allow(...)` declares expected errors.
+    """
+    made: list = []
+
+    def make(**options):
+        options.setdefault("viewport", PHONE)
+        options.setdefault("service_workers", "allow")
+        context = browser.new_context(**options)
+        guard(context)
+        made.append(context)
+        return context
+
+    yield make
+    for context in made:
+        context.close()
+    for context in made:
+        context.error_guard.check()
+
+
+@pytest.fixture
+def context(new_context):
+    return new_context()
 
 
 @pytest.fixture
 def page(context):
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.js_errors = errors
-    yield page
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    return context.new_page()
 
 
 def wait_for_service_worker(page) -> None:

@@ -22,12 +22,8 @@ def violations(page) -> list[str]:
 
 
 @pytest.fixture(params=["light", "dark"])
-def scheme_page(request, browser):
-    context = browser.new_context(viewport={"width": 390, "height": 844},
-                                  color_scheme=request.param, service_workers="block")
-    page = context.new_page()
-    yield page
-    context.close()
+def scheme_page(request, new_context):
+    return new_context(color_scheme=request.param, service_workers="block").new_page()
 
 
 def test_every_page_has_no_axe_violations(scheme_page, live_server):
@@ -88,18 +84,14 @@ def test_interactive_screens_have_no_axe_violations(scheme_page, live_server):
     assert {k: v for k, v in found.items() if v} == {}
 
 
-def test_text_resizes_to_200_percent_without_sideways_scroll(browser, live_server):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, service_workers="block")
-    page = context.new_page()
-    try:
-        for url in ["/", "/stretches/chin-tuck", "/screening", "/routines/desk-reset", "/settings"]:
-            page.goto(live_server.url + url)
-            page.evaluate("document.documentElement.style.fontSize = '200%'")
-            overflow = page.evaluate(
-                "document.documentElement.scrollWidth - document.documentElement.clientWidth")
-            assert overflow <= 0, f"{url} at 200% text scrolls sideways by {overflow}px"
-    finally:
-        context.close()
+def test_text_resizes_to_200_percent_without_sideways_scroll(new_context, live_server):
+    page = new_context(service_workers="block").new_page()
+    for url in ["/", "/stretches/chin-tuck", "/screening", "/routines/desk-reset", "/settings"]:
+        page.goto(live_server.url + url)
+        page.evaluate("document.documentElement.style.fontSize = '200%'")
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{url} at 200% text scrolls sideways by {overflow}px"
 
 
 def test_screening_and_player_work_by_keyboard_alone(page, live_server):

@@ -5,27 +5,37 @@ import pytest
 import yaml
 
 from server.pages import page_urls
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, SMALL_PHONE, wait_for_service_worker
+from server.pwa import precache_urls
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, SMALL_PHONE, guard, wait_for_service_worker
 
 pytestmark = pytest.mark.browser
 
 
-def wait_for_precache(page) -> int:
-    """Resolve once the active worker's cache holds every precached URL."""
-    return page.evaluate(
-        """async () => {
+def wait_for_precache(page, server) -> list[str]:
+    """Wait until the active worker's cache holds every URL the server says it precaches
+    (not just until a worker is ready), and return the cached paths."""
+    with server.app.app_context():
+        expected = sorted(precache_urls(server.app.extensions["mbr_content"]))
+    page.wait_for_function(
+        """async (expected) => {
             const reg = await navigator.serviceWorker.ready;
-            const names = await caches.keys();
-            const cache = await caches.open(names.find((n) => n.startsWith('mbr-')));
-            return (await cache.keys()).length;
-        }"""
+            if (!reg.active || reg.active.state !== 'activated') return false;
+            const name = (await caches.keys()).find((n) => n.startsWith('mbr-'));
+            if (!name) return false;
+            const keys = await (await caches.open(name)).keys();
+            const have = new Set(keys.map((r) => { const u = new URL(r.url); return u.pathname + u.search; }));
+            return expected.every((url) => have.has(url));
+        }""",
+        arg=expected,
     )
+    return expected
 
 
 def test_chromium_reports_the_app_installable(playwright_instance, live_server, tmp_path):
     context = playwright_instance.chromium.launch_persistent_context(
         str(tmp_path / "profile"), executable_path=CHROMIUM, args=CHROMIUM_ARGS, viewport=PHONE
     )
+    page_errors = guard(context)
     try:
         page = context.pages[0] if context.pages else context.new_page()
         page.goto(live_server.url + "/")
@@ -38,6 +48,7 @@ def test_chromium_reports_the_app_installable(playwright_instance, live_server, 
         assert errors == [], errors
     finally:
         context.close()
+    page_errors.check()
 
 
 def test_works_offline_after_one_visit(context, make_live_server):
@@ -46,7 +57,7 @@ def test_works_offline_after_one_visit(context, make_live_server):
     page = context.new_page()
     page.goto(server.url + "/")
     wait_for_service_worker(page)
-    assert wait_for_precache(page) >= len(page_urls(content))
+    assert set(page_urls(content)) <= set(wait_for_precache(page, server))
     titles = {"/stretches": "Stretches and routines", "/screening": "Safety check"}
     for cat in content.categories.values():
         titles[f"/causes/{cat['id']}"] = cat["title"]
@@ -79,7 +90,7 @@ def test_changed_content_installs_a_new_version_on_request(context, make_live_se
     page = context.new_page()
     page.goto(first.url + "/")
     wait_for_service_worker(page)
-    wait_for_precache(page)
+    wait_for_precache(page, first)
     assert page.evaluate("caches.keys()") == [f"mbr-{old_version}"]
 
     first.stop()
@@ -125,28 +136,82 @@ def test_no_request_leaves_the_origin(context, live_server):
 
 @pytest.mark.parametrize("viewport", [SMALL_PHONE, PHONE], ids=["320", "390"])
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_no_horizontal_scroll_and_big_tap_targets(browser, live_server, viewport, scheme):
-    context = browser.new_context(
+def test_no_horizontal_scroll_and_big_tap_targets(new_context, live_server, viewport, scheme):
+    context = new_context(
         viewport=viewport, is_mobile=True, has_touch=True, color_scheme=scheme,
         service_workers="block",
     )
     page = context.new_page()
     content = live_server.app.extensions["mbr_content"]
-    try:
-        for url in ["/offline", *page_urls(content)]:
-            page.goto(live_server.url + url)
-            overflow = page.evaluate(
-                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-            )
-            assert overflow <= 0, f"{url} scrolls sideways by {overflow}px at {viewport}"
-            small = page.evaluate(
-                """() => [...document.querySelectorAll(
-                    'button, .btn, .tabbar a, .card-link > a, summary, .check, .chip, .top a')]
-                  .filter((e) => e.offsetParent !== null)
-                  .map((e) => [e.textContent.trim().slice(0, 30), e.getBoundingClientRect()])
-                  .filter(([, r]) => r.width < 44 || r.height < 44)
-                  .map(([t, r]) => `${t} ${Math.round(r.width)}x${Math.round(r.height)}`)"""
-            )
-            assert small == [], f"{url}: small tap targets {small}"
-    finally:
-        context.close()
+    for url in ["/offline", *page_urls(content)]:
+        page.goto(live_server.url + url)
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{url} scrolls sideways by {overflow}px at {viewport}"
+        small = page.evaluate(
+            """() => [...document.querySelectorAll(
+                'button, .btn, .tabbar a, .card-link > a, summary, .check, .chip, .top a')]
+              .filter((e) => e.offsetParent !== null)
+              .map((e) => [e.textContent.trim().slice(0, 30), e.getBoundingClientRect()])
+              .filter(([, r]) => r.width < 44 || r.height < 44)
+              .map(([t, r]) => `${t} ${Math.round(r.width)}x${Math.round(r.height)}`)"""
+        )
+        assert small == [], f"{url}: small tap targets {small}"
+
+
+class FailFirst:
+    """WSGI middleware: the first `times` requests for `path` get a 503, as a dropped
+    request on a poor connection would."""
+
+    def __init__(self, app, path: str, times: int):
+        self.app, self.path, self.left, self.failed = app, path, times, 0
+
+    def __call__(self, environ, start_response):
+        if environ["PATH_INFO"] == self.path and self.left > 0:
+            self.left -= 1
+            self.failed += 1
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"try again"]
+        return self.app(environ, start_response)
+
+
+# Records the states of the worker the page registers, from before any page script runs.
+WATCH_INSTALL = """
+window.__workerStates = [];
+const register = navigator.serviceWorker.register.bind(navigator.serviceWorker);
+navigator.serviceWorker.register = async (...args) => {
+  const registration = await register(...args);
+  const worker = registration.installing;
+  if (worker) {
+    window.__workerStates.push(worker.state);
+    worker.addEventListener('statechange', () => window.__workerStates.push(worker.state));
+  }
+  return registration;
+};
+"""
+
+
+@pytest.mark.parametrize("failures, installs", [(2, True), (3, False)])
+def test_install_retries_each_file_a_few_times(context, make_live_server, failures, installs):
+    server = make_live_server()
+    flaky = FailFirst(server.app.wsgi_app, "/stretches/chin-tuck", failures)
+    server.app.wsgi_app = flaky
+    page = context.new_page()
+    page.add_init_script(WATCH_INSTALL)
+    page.goto(server.url + "/")
+    if installs:
+        # Two dropped requests for one file do not throw the install away.
+        page.wait_for_function("() => window.__workerStates.includes('activated')")
+        assert "redundant" not in page.evaluate("window.__workerStates")
+        wait_for_precache(page, server)
+        assert flaky.failed == 2
+        cached = page.evaluate(
+            "caches.keys().then((n) => caches.open(n[0])).then((c) => c.match('/stretches/chin-tuck'))"
+            ".then((r) => r.text())")
+        assert "Chin tuck" in cached
+    else:
+        # A file that keeps failing fails the install, so no half-filled cache is ever used.
+        page.wait_for_function("() => window.__workerStates.includes('redundant')")
+        assert flaky.failed == 3
+        assert "activated" not in page.evaluate("window.__workerStates")

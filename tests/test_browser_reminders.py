@@ -7,7 +7,6 @@ calendar file; and the page's schedule code agrees with the server's."""
 from __future__ import annotations
 
 import json
-import re
 import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -35,21 +34,21 @@ def server(make_live_server, push_service):
     return live
 
 
-def new_page(browser, **options):
-    context = browser.new_context(viewport=PHONE, timezone_id="Europe/London", **options)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    return context, page, errors
+# Playwright's contexts are incognito profiles, where Chromium refuses a real push
+# subscription and logs that itself; these tests give the page's code a subscription from
+# the local push service instead.
+INCOGNITO_PUSH = r"does not support the Push API in incognito mode"
 
 
 @pytest.fixture
-def open_contexts():
-    opened = []
-    yield opened
-    for context, errors in opened:
-        context.close()
-        assert not errors, f"JavaScript errors on the page: {errors}"
+def london_page(new_context):
+    """A page in a London-time context; errors fail the test (conftest's ErrorGuard)."""
+
+    def make(**options):
+        context = new_context(viewport=PHONE, timezone_id="Europe/London", **options)
+        return context, context.new_page()
+
+    return make
 
 
 def register(page, subscription: dict) -> dict:
@@ -140,13 +139,13 @@ def click_notification(context, origin: str, action: str) -> None:
         ".then(([n]) => handleNotificationClick(n, action)).then(() => true)", action)
 
 
-def test_push_shows_the_reminder_with_actions_and_start_opens_the_routine(browser, server, push_service,
-                                                                        open_contexts):
+def test_push_shows_the_reminder_with_actions_and_start_opens_the_routine(server, push_service,
+                                                                        london_page):
     content = server.app.extensions["mbr_content"]
     # The server's clock: a Monday morning, so every step below falls in active hours.
     server.app.extensions["mbr_clock"] = ManualClock(datetime(2024, 6, 3, 8, tzinfo=LONDON).timestamp())
-    context, page, errors = new_page(browser, service_workers="allow")
-    open_contexts.append((context, errors))
+    context, page = london_page(service_workers="allow")
+    context.error_guard.allow(INCOGNITO_PUSH)
     context.grant_permissions(["notifications"], origin=server.url)
 
     # "My back": desk work and stress. Those switch on the fitting reminder types.
@@ -197,6 +196,10 @@ def test_push_shows_the_reminder_with_actions_and_start_opens_the_routine(browse
 
     click_notification(context, server.url, "start")
     page.wait_for_url(f"**/routines/{kind['routine']}?start=1")
+    # The first routine on a phone waits for a press of Start, with "Before you start"
+    # in view (tests/test_browser_safety_content.py); later ones start by themselves.
+    expect(page.locator("#player-start")).to_be_focused()
+    page.locator("#player-start").click()
     expect(page.locator("#player-now")).to_be_visible()
     assert driver.notifications() == []
 
@@ -234,11 +237,11 @@ def test_push_shows_the_reminder_with_actions_and_start_opens_the_routine(browse
                         timeout=10).status_code == 401
 
 
-def test_while_the_app_is_open_reminders_come_as_notifications(browser, live_server, open_contexts):
+def test_while_the_app_is_open_reminders_come_as_notifications(live_server, london_page):
     """Notifications allowed but no push subscription (this Chromium has no push service):
     the open page asks its service worker to show each due reminder."""
-    context, page, errors = new_page(browser, service_workers="allow")
-    open_contexts.append((context, errors))
+    context, page = london_page(service_workers="allow")
+    context.error_guard.allow(INCOGNITO_PUSH)
     context.grant_permissions(["notifications"], origin=live_server.url)
     page.clock.install(time=datetime(2024, 6, 3, 9, 29, tzinfo=LONDON))  # a Monday
     page.goto(live_server.url + "/reminders")
@@ -254,9 +257,8 @@ def test_while_the_app_is_open_reminders_come_as_notifications(browser, live_ser
     expect(page.locator("#reminder-banner")).to_be_hidden()
 
 
-def test_without_permission_an_in_app_banner_reminds(browser, live_server, open_contexts):
-    context, page, errors = new_page(browser, service_workers="allow")
-    open_contexts.append((context, errors))
+def test_without_permission_an_in_app_banner_reminds(live_server, london_page):
+    context, page = london_page(service_workers="allow")
     page.clock.install(time=datetime(2024, 6, 3, 9, 29, tzinfo=LONDON))  # a Monday
     page.goto(live_server.url + "/reminders")
     expect(page.locator("#next-reminder")).to_have_text("Next: Posture break at 09:30.")
@@ -300,9 +302,8 @@ def test_without_permission_an_in_app_banner_reminds(browser, live_server, open_
     assert {e["action"] for e in stored["log"]} == {"done", "snooze", "drank"}
 
 
-def test_plan_editor_saves_syncs_and_exports_a_calendar(browser, server, push_service, open_contexts, tmp_path):
-    context, page, errors = new_page(browser, service_workers="allow", accept_downloads=True)
-    open_contexts.append((context, errors))
+def test_plan_editor_saves_syncs_and_exports_a_calendar(server, push_service, london_page, tmp_path):
+    context, page = london_page(service_workers="allow", accept_downloads=True)
     page.goto(server.url + "/reminders")
     token = register(page, push_service.subscribe().json())["device"]
 
@@ -352,11 +353,10 @@ ZONES = ["Europe/London", "America/New_York", "Australia/Lord_Howe", "Asia/Kolka
 
 
 @pytest.mark.parametrize("zone", ZONES)
-def test_the_page_schedule_agrees_with_the_server(browser, live_server, open_contexts, zone):
+def test_the_page_schedule_agrees_with_the_server(live_server, london_page, zone):
     """The in-app reminders use a JavaScript copy of the schedule rules: over weeks with
     clock changes (Lord Howe moves by 30 minutes) both give the same instants."""
-    context, page, errors = new_page(browser, service_workers="allow")
-    open_contexts.append((context, errors))
+    context, page = london_page(service_workers="allow")
     page.goto(live_server.url + "/reminders")
     tz = ZoneInfo(zone)
     plans = [
@@ -384,4 +384,18 @@ def test_the_page_schedule_agrees_with_the_server(browser, live_server, open_con
                                     [item, zone, after])
             py_next = rem.next_due(entry, tz, datetime.fromtimestamp(after / 1000, tz))
             assert js_next == int(py_next.timestamp() * 1000)
-    assert re.match(r"\d{4}-\d{2}-\d{2}", page.evaluate("new Date().toISOString()"))
+
+
+def test_erase_everything_also_forgets_the_push_device_on_the_server(server, push_service, london_page):
+    context, page = london_page(service_workers="allow")
+    page.goto(server.url + "/reminders")
+    token = register(page, push_service.subscribe().json())["device"]
+    auth = {"Authorization": f"Bearer {token}"}
+    assert requests.get(server.url + "/api/v1/push/device", headers=auth, timeout=10).status_code == 200
+
+    page.goto(server.url + "/settings")
+    page.on("dialog", lambda d: d.accept())
+    page.locator("#erase").click()
+    expect(page.locator("#data-status")).to_have_text("Everything was erased from this phone.")
+    # The server no longer knows the device: its token is refused and nothing is sent to it.
+    assert requests.get(server.url + "/api/v1/push/device", headers=auth, timeout=10).status_code == 401

@@ -13,7 +13,6 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.conftest import PHONE
 from tests.conftest_push import push_config, push_service_fixture  # noqa: F401
 from tests.test_browser_screening import rules_of, run_check
 
@@ -24,15 +23,8 @@ MODULE = "document.querySelector('script[src*=\"reminders.js\"]').src"
 
 
 @pytest.fixture
-def held_page(browser):
-    context = browser.new_context(viewport=PHONE, service_workers="block", timezone_id="Europe/London",
-                                  locale="en-GB")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    context.close()
-    assert not errors, errors
+def held_page(new_context):
+    return new_context(service_workers="block", timezone_id="Europe/London", locale="en-GB").new_page()
 
 
 def expect_held(page, base: str, level: str) -> None:
@@ -143,44 +135,40 @@ def push_server(make_live_server, push_service):
     return live
 
 
-def test_hold_pauses_posture_and_movement_reminders_on_the_server(browser, push_server, push_service):
+def test_hold_pauses_posture_and_movement_reminders_on_the_server(new_context, push_server, push_service):
     base = push_server.url
     rules = rules_of(push_server)
-    context = browser.new_context(viewport=PHONE, service_workers="allow", timezone_id="Europe/London")
-    page = context.new_page()
-    try:
-        page.goto(base + "/reminders")
-        for type_ in ("posture-break", "movement-snack", "hydration", "breathing"):
-            page.locator(f"#on-{type_}").check()
-        page.locator("#reminder-plan button[type=submit]").click()
-        token = page.evaluate(f"async (sub) => (await import({MODULE})).registerDevice(sub)",
-                              push_service.subscribe().json())["device"]
+    page = new_context(timezone_id="Europe/London").new_page()
+    page.goto(base + "/reminders")
+    for type_ in ("posture-break", "movement-snack", "hydration", "breathing"):
+        page.locator(f"#on-{type_}").check()
+    page.locator("#reminder-plan button[type=submit]").click()
+    token = page.evaluate(f"async (sub) => (await import({MODULE})).registerDevice(sub)",
+                          push_service.subscribe().json())["device"]
 
-        def server_types() -> set[str]:
-            stored = requests.get(base + "/api/v1/push/device", headers={"Authorization": f"Bearer {token}"},
-                                  timeout=10)
-            return set(stored.json()["reminders"])
+    def server_types() -> set[str]:
+        stored = requests.get(base + "/api/v1/push/device", headers={"Authorization": f"Bearer {token}"},
+                              timeout=10)
+        return set(stored.json()["reminders"])
 
-        assert server_types() == {"posture-break", "movement-snack", "hydration", "breathing"}
-        bodies: list[str] = []
-        page.on("request", lambda r: bodies.append(r.post_data or "") if r.method == "PUT" else None)
+    assert server_types() == {"posture-break", "movement-snack", "hydration", "breathing"}
+    bodies: list[str] = []
+    page.on("request", lambda r: bodies.append(r.post_data or "") if r.method == "PUT" else None)
 
-        page.goto(base + "/screening")
-        run_check(page, rules, {"jaundice": True}, age=40)
-        expect(page.locator("#outcome-title")).to_have_text("Get medical help today")
-        page.wait_for_function(
-            "() => JSON.parse(localStorage.getItem('mbr.reminders')).synced.indexOf('posture-break') === -1")
-        assert server_types() == {"hydration", "breathing"}
-        # No reason is sent: only the plan, with the paused types left out.
-        assert bodies and all("jaundice" not in b and "screening" not in b and "hold" not in b for b in bodies)
+    page.goto(base + "/screening")
+    run_check(page, rules, {"jaundice": True}, age=40)
+    expect(page.locator("#outcome-title")).to_have_text("Get medical help today")
+    page.wait_for_function(
+        "() => JSON.parse(localStorage.getItem('mbr.reminders')).synced.indexOf('posture-break') === -1")
+    assert server_types() == {"hydration", "breathing"}
+    # No reason is sent: only the plan, with the paused types left out.
+    assert bodies and all("jaundice" not in b and "screening" not in b and "hold" not in b for b in bodies)
 
-        page.goto(base + "/reminders")
-        expect(page.locator("#next-reminder")).to_contain_text("paused until a clinician has checked you")
+    page.goto(base + "/reminders")
+    expect(page.locator("#next-reminder")).to_contain_text("paused until a clinician has checked you")
 
-        page.goto(base + "/")
-        page.locator("#hold-assessed").click()
-        page.wait_for_function(
-            "() => JSON.parse(localStorage.getItem('mbr.reminders')).synced.indexOf('posture-break') !== -1")
-        assert server_types() == {"posture-break", "movement-snack", "hydration", "breathing"}
-    finally:
-        context.close()
+    page.goto(base + "/")
+    page.locator("#hold-assessed").click()
+    page.wait_for_function(
+        "() => JSON.parse(localStorage.getItem('mbr.reminders')).synced.indexOf('posture-break') !== -1")
+    assert server_types() == {"posture-break", "movement-snack", "hydration", "breathing"}

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from server.screening import evaluate
-from tests.conftest import PHONE, wait_for_service_worker
+from tests.conftest import wait_for_service_worker
 
 pytestmark = pytest.mark.browser
 
@@ -54,14 +54,8 @@ def run_check(page, rules, answers: dict[str, Any] | None = None, age: int | Non
 
 
 @pytest.fixture
-def london(browser):
-    context = browser.new_context(viewport=PHONE, service_workers="block", **LONDON)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    context.close()
-    assert not errors, errors
+def london(new_context):
+    return new_context(service_workers="block", **LONDON).new_page()
 
 
 def test_yes_to_chest_pain_shows_the_call_button_on_the_very_next_screen(london, live_server):

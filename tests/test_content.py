@@ -103,10 +103,10 @@ CASES = [
      "field 'colour': Unknown field."),
     ("sources.yaml", lambda d: d["sources"][0].update(url="not a url"),
      "field 'url'"),
-    ("site.yaml", lambda d: d["site"].update(next_review="2000-01-01"),
-     "field 'site.next_review'"),
-    ("screening.yaml", lambda d: d["questions"][0].update(level="someday"),
-     "screening.yaml"),
+    ("site.yaml", lambda d: d["site"].update(emergency=""),
+     "field 'site.emergency'"),
+    ("screening.yaml", lambda d: d["signs"][0].update(level="someday"),
+     "field 'signs[0].level': Must be one of: emergency, same-day, appointment"),
 ]
 
 

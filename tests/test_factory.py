@@ -55,3 +55,19 @@ def test_python_m_server_check_reports_problems(content_copy, capsys):
     assert main(["check", str(content_copy)]) == 1
     out = capsys.readouterr().out
     assert "content/causes.yaml" in out and "field 'category'" in out and "'muscles'" in out
+
+
+def _body_of(size: int) -> bytes:
+    """A JSON document of exactly `size` bytes (an unknown field padded out)."""
+    head, tail = b'{"answers": {}, "padding": "', b'"}'
+    return head + b"x" * (size - len(head) - len(tail)) + tail
+
+
+def test_request_bodies_are_limited_to_exactly_64_kib(client):
+    assert load_config(environ={})["MAX_CONTENT_LENGTH"] == 64 * 1024
+    at_limit = client.post("/api/v1/screening", data=_body_of(64 * 1024), content_type="application/json")
+    # Read and validated (the padding is an unknown field), not refused for its size.
+    assert at_limit.status_code == 422
+    over = client.post("/api/v1/screening", data=_body_of(64 * 1024 + 1), content_type="application/json")
+    assert over.status_code == 413
+    assert over.get_json()["status"] == 413

@@ -21,10 +21,15 @@ function unique(items) {
 export function buildPlan(data, choiceIds) {
   const chosen = choiceIds.map((id) => data.choices.find((c) => c.id === id)).filter(Boolean);
   const checkFirst = chosen.some((c) => c.check_first);
-  let routines = unique(chosen.flatMap((c) => c.routines)).filter((id) => data.routines[id]);
-  // A diagnosed spine problem limits the plan to gentle routines until a clinician says more.
-  if (checkFirst) routines = routines.filter((id) => data.routines[id].gentle);
-  if (routines.length === 0) routines = [checkFirst ? 'gentle-mobility' : DEFAULT_ROUTINE].filter((id) => data.routines[id]);
+  // A diagnosed spine problem limits the plan to gentle routines until a clinician says
+  // more; a choice that includes, say, spinal stenosis takes every routine that bends
+  // backwards out of the whole plan, not just out of its own suggestions.
+  const leaveOut = new Set(chosen.flatMap((c) => c.leave_out || []));
+  const allowed = (id) => Boolean(data.routines[id])
+    && (!checkFirst || data.routines[id].gentle)
+    && !(data.routines[id].movements || []).some((m) => leaveOut.has(m));
+  let routines = unique(chosen.flatMap((c) => c.routines)).filter(allowed);
+  if (routines.length === 0) routines = [DEFAULT_ROUTINE, ...Object.keys(data.routines)].filter(allowed).slice(0, 1);
   const reminders = unique(chosen.flatMap((c) => c.reminders)).filter((id) => data.reminders[id]);
   const causes = unique(chosen.flatMap((c) => c.causes)).filter((id) => data.causes[id]);
   return { routines, reminders, causes, checkFirst, personalised: chosen.length > 0 };

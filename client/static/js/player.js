@@ -18,7 +18,14 @@ function stepsFromPage() {
     seconds: Number(li.dataset.seconds),
     art: li.querySelector('.step-art').innerHTML,
     alt: li.querySelector('.step-art').getAttribute('aria-label'),
+    cautions: [...li.querySelectorAll('.step-cautions li')].map((c) => c.textContent.trim()),
   }));
+}
+
+// The page's "Before you start" caution must have been in front of the person once:
+// until they press Start themselves, a link or reminder does not start a routine alone.
+function generalCautionSeen() {
+  return read(KEYS.preferences, {}).generalCaution === true;
 }
 
 function fmt(ms) {
@@ -74,13 +81,18 @@ class Player {
     this.skipBtn.addEventListener('click', () => this.go(this.state.index + 1, true));
     this.pauseBtn.addEventListener('click', () => (this.state.running ? this.pause() : this.resume()));
     controls.append(this.backBtn, this.pauseBtn, this.skipBtn);
+    // The current move's own cautions, below the controls so the countdown and its
+    // buttons stay on one screen.
+    this.cautions = el('section', { class: 'player-cautions', id: 'player-cautions', 'aria-labelledby': 'player-cautions-title' });
+    this.cautionsList = el('ul');
+    this.cautions.append(el('h3', { id: 'player-cautions-title' }, 'Take care'), this.cautionsList);
 
     const options = el('div', { class: 'options' });
     options.append(
       this.option('player-sound', 'Beep and vibrate', this.prefs.sound !== false, (on) => this.setPref('sound', on)),
       this.option('player-speech', 'Spoken cues', this.prefs.speech === true, (on) => this.setPref('speech', on)),
     );
-    this.stage.append(this.progressText, this.progress, this.art, this.now, this.cue, this.count, this.next, controls, options);
+    this.stage.append(this.progressText, this.progress, this.art, this.now, this.cue, this.count, this.next, controls, this.cautions, options);
 
     this.done = el('div', { class: 'done' });
     this.done.hidden = true;
@@ -108,6 +120,7 @@ class Player {
   }
 
   start() {
+    this.setPref('generalCaution', true);
     this.unlockAudio();
     this.state = { index: 0, remaining: this.steps[0].seconds * 1000, running: true, endsAt: 0, skipped: [], startedAt: Date.now() };
     this.state.endsAt = Date.now() + this.state.remaining;
@@ -200,6 +213,8 @@ class Player {
     this.art.setAttribute('aria-label', step.alt);
     this.now.textContent = step.title;
     this.cue.textContent = step.cue;
+    this.cautionsList.replaceChildren(...(step.cautions || []).map((c) => el('li', {}, c)));
+    this.cautions.hidden = !(step.cautions || []).length;
     const nextStep = this.steps[index + 1];
     this.next.textContent = nextStep ? `Next: ${nextStep.title}` : 'Last step';
     this.pauseBtn.textContent = running ? 'Pause' : 'Resume';
@@ -232,7 +247,10 @@ class Player {
 
   signal() {
     if (this.prefs.sound === false) return;
-    if ('vibrate' in navigator) { try { navigator.vibrate(120); } catch (err) { /* not allowed */ } }
+    // Chromium refuses (and logs an error for) vibration before the person has tapped the
+    // page, e.g. a routine opened from a notification with ?start=1.
+    const activated = !navigator.userActivation || navigator.userActivation.hasBeenActive;
+    if ('vibrate' in navigator && activated) { try { navigator.vibrate(120); } catch (err) { /* not allowed */ } }
     if (!this.audio || this.audio.state !== 'running') return;
     const osc = this.audio.createOscillator();
     const gain = this.audio.createGain();
@@ -292,7 +310,14 @@ function boot() {
   const saved = read(KEYS.player, null);
   const fresh = saved && saved.routine === root.dataset.routine && Date.now() - (saved.savedAt || 0) < STALE_MS;
   if (fresh && saved.index < player.steps.length) player.restore(saved);
-  else if (new URLSearchParams(window.location.search).get('start') === '1') player.start();
+  else if (new URLSearchParams(window.location.search).get('start') === '1') {
+    if (generalCautionSeen()) player.start();
+    else {
+      document.getElementById('general-caution')?.scrollIntoView({ block: 'start' });
+      document.getElementById('player-start').focus({ preventScroll: true });
+      player.live.textContent = 'Before your first routine, read "Before you start", then press Start routine.';
+    }
+  }
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible' && player.state && player.state.running) player.lockScreen();
   });

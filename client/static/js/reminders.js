@@ -295,6 +295,18 @@ function stateFor(store, type) {
   };
 }
 
+// Hydration safety: a glasses-a-day target above the number content/reminders.yaml calls
+// sensible (the page carries it as data-above) shows a warning by the setting and the
+// tracker.
+export function overTarget(target, above) {
+  return Number.isFinite(above) && Number(target) > above;
+}
+
+function showTargetWarning(id, target) {
+  const box = document.getElementById(id);
+  if (box) box.hidden = !overTarget(target, Number(box.dataset.above));
+}
+
 export function glassesToday(store, today = localDate()) {
   return store.log.filter((e) => e.date === today && e.type === 'hydration' && (e.action === 'drank' || e.action === 'done')).length;
 }
@@ -410,6 +422,7 @@ class RemindersPage {
       $(`interval-${type}`).value = s.types[type].interval;
     }
     if ($('daily-target')) $('daily-target').value = s.target;
+    showTargetWarning('target-warning-plan', s.target);
     for (const box of form.querySelectorAll('input[name="day"]')) box.checked = s.days.includes(box.value);
     this.renderWindows(s.windows);
     this.fillTimeZones(s.timezone);
@@ -540,6 +553,7 @@ class RemindersPage {
       $('glasses-text').textContent = `${count} of ${settings.target} glasses`;
       $('glasses-progress').max = settings.target;
       $('glasses-progress').value = Math.min(count, settings.target);
+      showTargetWarning('target-warning-today', settings.target);
     }
     this.renderHistory();
   }
@@ -857,6 +871,7 @@ class RemindersPage {
       $('window-start-0').focus();
     });
     $('pause-today').addEventListener('click', () => this.togglePause());
+    $('daily-target')?.addEventListener('input', () => showTargetWarning('target-warning-plan', $('daily-target').value));
     if ($('drank')) {
       $('drank').addEventListener('click', () => {
         this.act('hydration', 'drank');
