@@ -172,3 +172,40 @@ def test_hold_pauses_posture_and_movement_reminders_on_the_server(new_context, p
     page.wait_for_function(
         "() => JSON.parse(localStorage.getItem('mbr.reminders')).synced.indexOf('posture-break') !== -1")
     assert server_types() == {"posture-break", "movement-snack", "hydration", "breathing"}
+
+
+HOLD_CASES = [
+    # (checks as (time, level, yes-answers), assessed (time, covered) or None, index of the holding check or None)
+    ([("t1", "same-day", ["fever"])], None, 0),
+    ([("t1", "emergency", ["chest-pain"])], None, 0),
+    ([("t1", "appointment", ["age-50-plus"])], None, None),
+    ([("t1", "same-day", ["fever"]), ("t3", "self-care", [])], None, None),  # a calmer check ends it
+    ([("t1", "same-day", ["fever"])], ("t2", ["fever"]), None),  # checked after it
+    ([("t3", "same-day", ["fever"])], ("t2", ["fever"]), None),  # same answers again
+    ([("t3", "same-day", ["fever", "osteoporosis"])], ("t2", ["fever"]), 0),  # a new answer
+    # Fever went away (t3), then came back (t4): new again.
+    ([("t3", "same-day", ["osteoporosis"]), ("t4", "same-day", ["osteoporosis", "fever"])],
+     ("t2", ["fever", "osteoporosis"]), 1),
+    # Stayed the same throughout: still covered.
+    ([("t3", "same-day", ["osteoporosis"]), ("t4", "same-day", ["osteoporosis"])], ("t2", ["osteoporosis"]), None),
+    # "Not sure" is a yes for this too.
+    ([("t3", "same-day", ["osteoporosis", "~jaundice"])], ("t2", ["osteoporosis"]), 0),
+]
+
+
+def test_hold_rules(page, live_server):
+    """safety.js holdFrom, the pure rule behind the hold, case by case."""
+    page.goto(live_server.url + "/")
+    cases = []
+    for checks, assessed, _ in HOLD_CASES:
+        records = [{"at": f"2026-11-25T10:0{t[1]}:00.000Z", "level": level,
+                    "answers": {a.lstrip("~"): ("unsure" if a.startswith("~") else True) for a in yes}}
+                   for t, level, yes in checks]
+        done = None if assessed is None else {"at": f"2026-11-25T10:0{assessed[0][1]}:00.000Z",
+                                                "covered": assessed[1]}
+        cases.append([records, done])
+    got = page.evaluate("""async (cases) => {
+        const { holdFrom } = await import('/static/js/safety.js');
+        return cases.map(([records, done]) => records.indexOf(holdFrom(records, done)));
+    }""", cases)
+    assert got == [-1 if want is None else want for _, _, want in HOLD_CASES]
