@@ -9,7 +9,8 @@ from typing import Any
 from flask import Flask
 
 from .config import load_config
-from .content import ContentError, illustration_sprite, load_content
+from .content import ContentError, load_content
+from .illustrations import sprite
 
 __all__ = ["create_app", "ContentError"]
 
@@ -41,7 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app,
         client / "static",
         {
-            assets.SPRITE: illustration_sprite(content.illustrations),
+            assets.SPRITE: sprite(content.illustrations, content.illustration_parts),
             regions.CLIENT_MODULE: regions.client_module(content.screening),
         },
     )

@@ -7,7 +7,6 @@ the field, because a silently missing caution is worse than an app that will not
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ import yaml
 from marshmallow import Schema, ValidationError
 
 from . import content_schemas as cs
+from . import illustrations as ill
 from .screening import ScreeningFileSchema
 
 # file name -> (top-level key holding the list of items, schema). The order is the
@@ -58,7 +58,8 @@ class Content:
     choices: dict[str, dict]
     screening: dict[str, Any]
     safety: dict[str, Any] = field(default_factory=dict)
-    illustrations: dict[str, str] = field(default_factory=dict)
+    illustrations: dict[str, ill.Illustration] = field(default_factory=dict)
+    illustration_parts: dict[str, str] = field(default_factory=dict)
 
     def causes_in(self, category_id: str) -> list[dict]:
         return [c for c in self.causes.values() if c["category"] == category_id]
@@ -82,28 +83,6 @@ class Content:
         moves = {rule["movement"] for rule in self.safety.get("movement_cautions", [])
                  if set(rule["leave_out_for_causes"]) & set(cause_ids)}
         return [m for m in cs.MOVEMENTS if m in moves]
-
-
-SVG_ROOT = re.compile(r"^<svg\b([^>]*)>(.*)</svg>$", re.S)
-# Presentation attributes that style the drawing; they move from <svg> to the symbol's <g>.
-SVG_STYLE_ATTRS = ("fill", "stroke", "stroke-width", "stroke-linecap", "stroke-linejoin")
-
-
-def illustration_sprite(illustrations: Mapping[str, str]) -> str:
-    """One SVG file of <symbol>s, so each page references a drawing (`<use>`) instead
-    of repeating it: the offline cache holds every drawing once."""
-    symbols = []
-    for exercise_id, svg in illustrations.items():
-        match = SVG_ROOT.match(svg)
-        if match is None:
-            raise ContentError([f"client/static/illustrations for '{exercise_id}': not a single <svg> element"])
-        attrs = dict(re.findall(r'([\w:-]+)="([^"]*)"', match.group(1)))
-        style = " ".join(f'{k}="{attrs[k]}"' for k in SVG_STYLE_ATTRS if k in attrs)
-        view_box = attrs.get("viewBox", "0 0 200 160")
-        symbols.append(
-            f'<symbol id="ill-{exercise_id}" viewBox="{view_box}"><g {style}>{match.group(2)}</g></symbol>'
-        )
-    return '<svg xmlns="http://www.w3.org/2000/svg">' + "".join(symbols) + "</svg>\n"
 
 
 def _item_label(raw_items: Any, index: Any) -> str:
@@ -298,24 +277,19 @@ def load_content(directory: str | Path, illustrations_dir: str | Path | None = N
 
     problems.extend(_safety_problems(lists, sources, exercises, routines, reminders, causes))
 
-    illustrations: dict[str, str] = {}
+    drawings: dict[str, ill.Illustration] = {}
+    parts: dict[str, str] = {}
     if illustrations_dir is not None:
-        for i, exercise in enumerate(lists["exercises.yaml"]):
-            path = Path(illustrations_dir) / exercise["illustration"]
-            if not path.is_file():
-                problems.append(
-                    f"content/exercises.yaml: exercises item {i} '{exercise['id']}': field "
-                    f"'illustration': file client/static/illustrations/{exercise['illustration']} "
-                    f"does not exist"
-                )
-                continue
-            svg = path.read_text(encoding="utf-8")
-            if "<script" in svg or "style=" in svg or "<style" in svg:
-                problems.append(
-                    f"content/exercises.yaml: exercises item {i} '{exercise['id']}': field "
-                    f"'illustration': the SVG must not contain scripts or inline styles"
-                )
-            illustrations[exercise["id"]] = svg.strip()
+        positions = {e["id"]: i for i, e in enumerate(lists["exercises.yaml"])}
+        drawings, parts, found = ill.load(
+            Path(illustrations_dir), {e["id"]: e["illustration"] for e in lists["exercises.yaml"]}
+        )
+        for exercise_id, message in found:
+            where = (
+                f"content/exercises.yaml: exercises item {positions[exercise_id]} '{exercise_id}': "
+                "field 'illustration': " if exercise_id else ""
+            )
+            problems.append(where + message)
 
     if problems:
         raise ContentError(problems)
@@ -332,7 +306,8 @@ def load_content(directory: str | Path, illustrations_dir: str | Path | None = N
         choices=idx["plan.yaml"],
         screening=screening,
         safety=safety,
-        illustrations=illustrations,
+        illustrations=drawings,
+        illustration_parts=parts,
     )
 
 

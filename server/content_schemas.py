@@ -119,6 +119,12 @@ class ExerciseSchema(_Strict):
         required=True, validate=validate.Regexp(r"^[a-z0-9-]+\.svg$", error="Must be a .svg file name.")
     )
     illustration_alt = _text()
+    # What the two poses show, under each picture; most moves are a start and an end.
+    illustration_labels = fields.List(
+        fields.String(validate=validate.Length(min=1, max=20)),
+        load_default=lambda: ["Start", "End"],
+        validate=validate.Length(equal=2),
+    )
     sources = _ids(1)
 
 

@@ -12,6 +12,7 @@ from functools import wraps
 
 from flask import Blueprint, Flask, abort, current_app, render_template, request
 
+from . import reminders as rem
 from .content import Content
 from .http import Body
 from .regions import country_names
@@ -130,8 +131,9 @@ def page_urls(content: Content) -> list[str]:
     return urls
 
 
-def app_data(content: Content) -> dict:
-    """The slice of content the client-side modules (plan, reminders) work from."""
+def app_data(content: Content, reminder_grace_seconds: int) -> dict:
+    """The slice of content the client-side modules (plan, reminders) work from, and the
+    constants the device's copy of the reminder rules needs (never retyped in JS)."""
     return {
         "version": content.version,
         # leave_out: movements no routine in the person's plan may make once they pick
@@ -155,6 +157,7 @@ def app_data(content: Content) -> dict:
                       "daily_target": r.get("daily_target")}
             for r in content.reminders.values()
         },
+        "reminder_rules": {**rem.client_constants(), "grace_seconds": reminder_grace_seconds},
     }
 
 
@@ -179,7 +182,8 @@ def _script_json(data: object) -> str:
 
 def init_app(app: Flask) -> None:
     content: Content = app.extensions["mbr_content"]
-    app.jinja_env.globals["app_data_json"] = _script_json(app_data(content))
+    client = app_data(content, int(app.config["REMINDER_GRACE_SECONDS"]))
+    app.jinja_env.globals["app_data_json"] = _script_json(client)
     app.jinja_env.globals["screening_json"] = _script_json(screening_client(content))
     app.jinja_env.globals["region_options"] = region_options(content)
     app.register_blueprint(bp)

@@ -35,6 +35,18 @@ MINUTES_PER_DAY = 24 * 60
 SEARCH_DAYS = 10
 
 
+def client_constants() -> dict[str, object]:
+    """The constants the device's copy of these rules (client/static/js/reminder-rules.js)
+    is configured with, so they are written in one place only."""
+    return {
+        "day_names": list(DAY_NAMES),
+        "min_interval": MIN_INTERVAL,
+        "max_interval": MAX_INTERVAL,
+        "snooze_choices": list(SNOOZE_CHOICES),
+        "search_days": SEARCH_DAYS,
+    }
+
+
 @dataclass(frozen=True)
 class Window:
     """An active range in local minutes since midnight of the day it starts on."""
@@ -264,6 +276,15 @@ def done_not_before(entry: Entry, now: datetime) -> datetime:
     """After "done", a grid slot closer than half an interval is skipped: the person has
     just moved, and a nudge a few minutes later would only annoy."""
     return _aware(now).astimezone(UTC) + timedelta(minutes=entry.interval / 2)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def reminder_id(type_: str, due: datetime) -> str:
+    """A reminder's id: its type and due instant in UTC milliseconds, the same string the
+    device builds (reminderId in reminder-rules.js), so one reminder is shown once."""
+    return f"{type_}:{(_aware(due) - _EPOCH) // timedelta(milliseconds=1)}"
 
 
 def days_from_names(names: Iterable[str]) -> frozenset[int]:

@@ -25,6 +25,8 @@ pytestmark = pytest.mark.browser
 
 LONDON = ZoneInfo("Europe/London")
 MODULE = "document.querySelector('script[src*=\"reminders.js\"]').src"
+# The rules module as reminders.js imports it (the same instance, configured by the page).
+RULES_MODULE = f"new URL('./reminder-rules.js', {MODULE}).href"
 
 
 @pytest.fixture
@@ -349,41 +351,62 @@ def test_plan_editor_saves_syncs_and_exports_a_calendar(server, push_service, lo
     expect(page.locator("#ics-status")).to_contain_text("Downloaded")
 
 
-ZONES = ["Europe/London", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata"]
+def minute_of_day(ms: int, tz: ZoneInfo) -> int:
+    local = datetime.fromtimestamp(ms / 1000, tz)
+    return local.hour * 60 + local.minute
+
+
+ZONES = ["Europe/London", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "Pacific/Chatham"]
 
 
 @pytest.mark.parametrize("zone", ZONES)
 def test_the_page_schedule_agrees_with_the_server(live_server, london_page, zone):
-    """The in-app reminders use a JavaScript copy of the schedule rules: over weeks with
-    clock changes (Lord Howe moves by 30 minutes) both give the same instants."""
+    """The in-app reminders use the page's copy of the schedule rules (reminder-rules.js,
+    configured from the page data): over weeks with clock changes (Lord Howe moves by 30
+    minutes, Chatham sits at UTC+13:45) both give the same instants, including the slots
+    that fall exactly on a window's end (the default plan's 17:30). The full comparison
+    runs in Node (tests/test_reminder_rules_parity.py); this proves the page wires it up."""
     context, page = london_page(service_workers="allow")
     page.goto(live_server.url + "/reminders")
     tz = ZoneInfo(zone)
     plans = [
-        {"type": "posture-break", "interval": 35, "windows": [{"start": "00:00", "end": "04:00"},
-                                                              {"start": "08:10", "end": "24:00"}],
+        # Ends on the grid: 03:30 and 24:00 are whole intervals after 00:00 and 08:15.
+        {"type": "posture-break", "interval": 35, "windows": [{"start": "00:00", "end": "03:30"},
+                                                              {"start": "08:15", "end": "24:00"}],
          "days": list(rem.DAY_NAMES)},
-        {"type": "hydration", "interval": 120, "windows": [{"start": "09:00", "end": "17:30"}],
+        # The default plan's range with the posture break's default interval: 17:30 is a slot.
+        {"type": "hydration", "interval": 30, "windows": [{"start": "09:00", "end": "17:30"}],
          "days": ["mon", "wed", "sat", "sun"]},
-        {"type": "breathing", "interval": 25, "windows": [{"start": "21:40", "end": "03:10"},
+        # Past midnight, ending on the grid (03:10 is 13 intervals after 21:45), and a whole day.
+        {"type": "breathing", "interval": 25, "windows": [{"start": "21:45", "end": "03:10"},
                                                           {"start": "06:00", "end": "06:00"}],
          "days": ["fri", "sat"]},
     ]
     spans = [(datetime(2024, 3, 6, tzinfo=tz), 28), (datetime(2024, 9, 29, tzinfo=tz), 42)]
+    window_ends = 0
     for item in plans:
         entry = rem.entry_from_plan(item["type"], item)
+        ends = {w.end % 1440 for w in entry.windows}
         for start, days in spans:
             end = start + timedelta(days=days)
             expected = [int(t.timestamp() * 1000) for t in rem.occurrences(entry, tz, start, end)]
+            at_ends = [t for t in expected if minute_of_day(t, tz) in ends]
+            window_ends += len(at_ends)
             found = page.evaluate(
-                f"async ([e, tz, a, b]) => (await import({MODULE})).occurrences(e, tz, a, b)",
+                f"async ([e, tz, a, b]) => (await import({RULES_MODULE})).occurrences(e, tz, a, b)",
                 [item, zone, int(start.timestamp() * 1000), int(end.timestamp() * 1000)])
             assert found == expected, (zone, item["type"], start)
             after = int((start + timedelta(days=3, hours=13, minutes=7)).timestamp() * 1000)
-            js_next = page.evaluate(f"async ([e, tz, t]) => (await import({MODULE})).nextDue(e, tz, t)",
+            js_next = page.evaluate(f"async ([e, tz, t]) => (await import({RULES_MODULE})).nextDue(e, tz, t)",
                                     [item, zone, after])
             py_next = rem.next_due(entry, tz, datetime.fromtimestamp(after / 1000, tz))
             assert js_next == int(py_next.timestamp() * 1000)
+            # The last reminder up to and including a window's end is that end.
+            js_latest = page.evaluate(
+                f"async ([e, tz, a, b]) => (await import({RULES_MODULE})).latestDue(e, tz, a, b)",
+                [item, zone, at_ends[-1] - 60_000, at_ends[-1]])
+            assert js_latest == at_ends[-1]
+    assert window_ends > 100, "the plans must put window ends on the grid"
 
 
 def test_erase_everything_also_forgets_the_push_device_on_the_server(server, push_service, london_page):

@@ -1,174 +1,31 @@
 // Reminders: the plan editor, today's view, delivery (web push, notifications while the
 // app is open, or an in-app banner) and the calendar file.
 //
-// The schedule rules are the server's (server/reminders.py), repeated here as pure
-// functions so the app can remind while it is open even without push, and offline:
-// reminders fall on a fixed grid, one interval after each active range opens, then
-// every interval until it closes; wall-clock times in the plan's time zone; a time the
-// clock skips does not fire, a time it repeats fires once.
+// The schedule rules are the server's (server/reminders.py), repeated in
+// reminder-rules.js so the app can remind while it is open even without push, and
+// offline; their constants come from the server in the page data.
 import { KEYS, appData, localDate, read, write } from './storage.js';
 import { buildPlan, savedPlan } from './plan.js';
+import {
+  configure, doneNotBefore, endOfLocalDay, latestWithinGrace, nextDue, parseHHMM, snoozeUntil, zonedParts,
+} from './reminder-rules.js';
 import { currentHold } from './safety.js';
 
-export const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
-export const MIN_INTERVAL = 15;
-export const MAX_INTERVAL = 240;
+// Only pages that carry the reminder data get the schedule rules. Others may still
+// import this module: safety.js does, from any page, for applySafetyHold(), which
+// needs no schedule.
+const PAGE_DATA = appData();
+const RULES = PAGE_DATA && PAGE_DATA.reminder_rules ? configure(PAGE_DATA.reminder_rules) : null;
+export const MIN_INTERVAL = RULES ? RULES.minInterval : null;
+export const MAX_INTERVAL = RULES ? RULES.maxInterval : null;
 export const MAX_WINDOWS = 6;
-const MINUTE = 60_000;
 const DAY = 86_400_000;
-const GRACE = 15 * MINUTE; // a reminder later than this is skipped, as on the server
 const TICK = 15_000;
 // Shared with the service worker (client/templates/pwa/sw.js).
 const DEVICE_CACHE = 'reminder-device';
 const DEVICE_KEY = '/__reminders/device';
 const QUEUE_KEY = '/__reminders/queue';
 const LOG_DAYS = 60;
-
-// --- Time zone arithmetic (pure) -----------------------------------------------------
-
-const formatters = new Map();
-
-function formatter(tz) {
-  if (!formatters.has(tz)) {
-    formatters.set(tz, new Intl.DateTimeFormat('en-US', {
-      timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric',
-      hour: 'numeric', minute: 'numeric', second: 'numeric',
-    }));
-  }
-  return formatters.get(tz);
-}
-
-export function zonedParts(ms, tz) {
-  const parts = {};
-  for (const p of formatter(tz).formatToParts(new Date(ms))) parts[p.type] = p.value;
-  return { y: +parts.year, m: +parts.month, d: +parts.day, h: +parts.hour % 24, mi: +parts.minute, s: +parts.second };
-}
-
-function offsetAt(ms, tz) {
-  const whole = Math.floor(ms / 1000) * 1000;
-  const p = zonedParts(whole, tz);
-  return Date.UTC(p.y, p.m - 1, p.d, p.h, p.mi, p.s) - whole;
-}
-
-// The instant a clock in `tz` shows `minutes` after midnight on y-m-d; null when the
-// clock skips that time; the earlier one when it shows it twice.
-export function wallToInstant(tz, y, m, d, minutes) {
-  const wall = Date.UTC(y, m - 1, d, 0, minutes);
-  const guesses = new Set([-DAY / 2, 0, DAY / 2].map((shift) => wall - offsetAt(wall + shift, tz)));
-  const exact = [...guesses].filter((t) => {
-    const p = zonedParts(t, tz);
-    return Date.UTC(p.y, p.m - 1, p.d, p.h, p.mi) === wall;
-  });
-  return exact.length ? Math.min(...exact) : null;
-}
-
-export function parseHHMM(text) {
-  const match = /^(\d{2}):(\d{2})$/.exec(text || '');
-  if (!match) return NaN;
-  const [h, mi] = [+match[1], +match[2]];
-  if (mi > 59 || h > 24 || (h === 24 && mi)) return NaN;
-  return h * 60 + mi;
-}
-
-export function formatHHMM(minutes) {
-  return `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
-}
-
-// A range whose end is not after its start runs past midnight and belongs to the day it
-// starts on; equal times make a whole day.
-function windowStop(start, end) {
-  return end > start ? end : end + 1440;
-}
-
-// Minutes after the start day's midnight of every slot (1440 and more: the next day).
-export function slotMinutes(interval, windows) {
-  const minutes = new Set();
-  for (const w of windows) {
-    const [start, end] = [parseHHMM(w.start), parseHHMM(w.end)];
-    if (Number.isNaN(start) || Number.isNaN(end)) continue;
-    for (let m = start + interval; m <= windowStop(start, end); m += interval) minutes.add(m);
-  }
-  return [...minutes].sort((a, b) => a - b);
-}
-
-// Wall-clock minutes of the slots on each weekday (Monday = 0): the day's own windows
-// and the part of the day before's that ran past midnight.
-export function minutesByWeekday(entry) {
-  const slots = slotMinutes(entry.interval, entry.windows);
-  const own = slots.filter((m) => m < 1440);
-  const spill = slots.filter((m) => m >= 1440 && m < 2880).map((m) => m - 1440);
-  const active = new Set(entry.days.map((d) => DAYS.indexOf(d)));
-  return DAYS.map((_, d) => [...new Set([...(active.has(d) ? own : []), ...(active.has((d + 6) % 7) ? spill : [])])]
-    .sort((a, b) => a - b));
-}
-
-function calendarDay(y, m, d, offset) {
-  const t = new Date(Date.UTC(y, m - 1, d + offset));
-  return { y: t.getUTCFullYear(), m: t.getUTCMonth() + 1, d: t.getUTCDate(), weekday: (t.getUTCDay() + 6) % 7 };
-}
-
-// Every slot with start <= t < end, in order (milliseconds since the epoch); at most
-// `limit` of them.
-export function occurrences(entry, tz, start, end, limit = Infinity) {
-  const out = [];
-  const byWeekday = minutesByWeekday(entry);
-  if (!byWeekday.some((list) => list.length) || end <= start) return out;
-  const first = zonedParts(start, tz);
-  const span = Math.ceil((end - start) / DAY) + 2;
-  for (let i = -1; i <= span; i += 1) {
-    const day = calendarDay(first.y, first.m, first.d, i);
-    for (const m of byWeekday[day.weekday]) {
-      const t = wallToInstant(tz, day.y, day.m, day.d, m);
-      if (t !== null && t >= start && t < end && out[out.length - 1] !== t) out.push(t);
-      if (out.length >= limit) return out;
-    }
-  }
-  return out;
-}
-
-export function inActiveTime(entry, tz, ms) {
-  const p = zonedParts(ms, tz);
-  const weekday = calendarDay(p.y, p.m, p.d, 0).weekday;
-  const minute = p.h * 60 + p.mi + p.s / 60;
-  const today = entry.days.includes(DAYS[weekday]);
-  const yesterday = entry.days.includes(DAYS[(weekday + 6) % 7]);
-  return entry.windows.some((w) => {
-    const [start, end] = [parseHHMM(w.start), parseHHMM(w.end)];
-    const stop = windowStop(start, end);
-    return (today && start <= minute && minute <= stop) || (yesterday && start <= minute + 1440 && minute + 1440 <= stop);
-  });
-}
-
-// The next reminder strictly after `after`, honouring snooze, done and pause.
-export function nextDue(entry, tz, after, state = {}) {
-  const earliest = Math.max(after + 1, state.pausedUntil || 0);
-  const gridEarliest = Math.max(earliest, state.notBefore || 0);
-  const candidates = occurrences(entry, tz, gridEarliest, gridEarliest + 10 * DAY, 1);
-  if (state.snoozedUntil && state.snoozedUntil >= earliest && inActiveTime(entry, tz, state.snoozedUntil)) {
-    candidates.push(state.snoozedUntil);
-  }
-  return candidates.length ? Math.min(...candidates) : null;
-}
-
-// The last reminder with since < t <= until (what to show after the page slept).
-export function latestDue(entry, tz, since, until, state = {}) {
-  const earliest = Math.max(since + 1, state.pausedUntil || 0);
-  const gridEarliest = Math.max(earliest, state.notBefore || 0);
-  const candidates = occurrences(entry, tz, gridEarliest, until + 1).slice(-1);
-  const snooze = state.snoozedUntil;
-  if (snooze && snooze >= earliest && snooze <= until && inActiveTime(entry, tz, snooze)) candidates.push(snooze);
-  return candidates.length ? Math.max(...candidates) : null;
-}
-
-export function endOfLocalDay(ms, tz) {
-  const p = zonedParts(ms, tz);
-  const next = calendarDay(p.y, p.m, p.d, 1);
-  for (let minute = 0; minute < 120; minute += 1) {
-    const t = wallToInstant(tz, next.y, next.m, next.d, minute);
-    if (t !== null) return t;
-  }
-  return ms + DAY;
-}
 
 // --- The stored plan ---------------------------------------------------------------
 
@@ -590,10 +447,10 @@ class RemindersPage {
     this.reload();
     const { state, settings } = this.store;
     if (action === 'snooze') {
-      state.snoozed[type] = at.getTime() + minutes * MINUTE;
+      state.snoozed[type] = snoozeUntil(at.getTime(), minutes);
     } else if (action === 'done') {
       delete state.snoozed[type];
-      if (settings.types[type]) state.notBefore[type] = at.getTime() + (settings.types[type].interval / 2) * MINUTE;
+      if (settings.types[type]) state.notBefore[type] = doneNotBefore(entryFor(settings, type), at.getTime());
     }
     logAction(this.store, type, action, at);
     this.save();
@@ -680,12 +537,12 @@ class RemindersPage {
     this.reload();
     const { settings, state } = this.store;
     const now = Date.now();
-    const since = Math.max(state.lastCheck || now, now - GRACE);
     if (!pushActive) {
       const paused = pausedBySafetyHold();
       for (const type of this.types) {
         if (!settings.types[type].on || paused.includes(type)) continue;
-        const due = latestDue(entryFor(settings, type), settings.timezone, since, now, stateFor(this.store, type));
+        const due = latestWithinGrace(entryFor(settings, type), settings.timezone, state.lastCheck || now, now,
+          stateFor(this.store, type));
         if (due !== null) this.remind(type, due);
       }
     }
