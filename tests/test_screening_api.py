@@ -63,11 +63,14 @@ def test_unsure_counts_as_yes_and_a_follow_up_alone_is_accepted(client):
     body = client.post("/api/v1/screening", json={"answers": {"pain-on-breathing-in": False,
                                                               "breathless": True}})
     assert body.status_code == 200
-    assert body.get_json()["level"] == "self-care"
+    # Breathlessness on its own still needs a check today; with pain on breathing in it
+    # is an emergency.
+    assert body.get_json()["level"] == "same-day"
+    assert body.get_json()["reasons"] == ["Feeling short of breath"]
     both = client.post("/api/v1/screening", json={"answers": {"pain-on-breathing-in": True,
                                                               "breathless": "unsure"}}).get_json()
     assert both["level"] == "emergency"
-    assert both["reasons"] == ["Pain worse on breathing in, with breathlessness"]
+    assert both["reasons"] == ["Pain worse on breathing in, with breathlessness", "Feeling short of breath"]
 
 
 @pytest.mark.parametrize(

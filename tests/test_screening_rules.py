@@ -92,12 +92,13 @@ EXPECTED_ALONE: dict[str, str | None] = {
     "age-under-20": "appointment",  # 1.C: new pain under 20 [PP; AHCPR]
     "morning-stiffness": "appointment",  # 1.C / 7: over 3 months, morning stiffness [PP; NG65]
     "not-improving": "appointment",  # 1.C: not improving after 2 weeks [NHS inform; PP]
+    # Follow-up signs that still need a same-day check on their own (the more cautious reading):
+    "breathless": "same-day",  # 7: sudden breathing difficulty -> urgent GP / urgent-care line [NHS PE]
+    "coughing-blood": "same-day",  # 7: coughing up blood -> urgent GP / urgent-care line [NHS PE]
+    "swollen-calf": "same-day",  # 7: a swollen, painful calf can be a clot [NHS PE]
+    "confusion": "same-day",  # 7: new confusion or slurred speech [sepsis safety net]
     # Nothing on their own: they only count in the combinations below.
     "pain-on-breathing-in": NONE,
-    "breathless": NONE,
-    "coughing-blood": NONE,
-    "swollen-calf": NONE,
-    "confusion": NONE,
     "urinary-symptoms": NONE,
     "anticoagulants": NONE,
     "pregnant": NONE,  # issue 9: "Pregnancy alone does not raise the level"
@@ -380,8 +381,8 @@ def test_rejects_unknown_levels_and_reason_rules(raw):
     assert load_errors(raw, lambda d: d["signs"][0].pop("reason")) == {
         "signs": {0: {"reason": ["A sign with a level needs a reason."]}}
     }
-    b = _index(raw, "signs", "breathless")
-    assert load_errors(raw, lambda d: d["signs"][b].update(reason="Breathless")) == {
+    b = _index(raw, "signs", "pain-on-breathing-in")
+    assert load_errors(raw, lambda d: d["signs"][b].update(reason="Worse on breathing in")) == {
         "signs": {b: {"reason": ["Only a sign with a level is shown as a reason."]}}
     }
 
