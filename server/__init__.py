@@ -45,7 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> MidBackRelief:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    from . import api, assets, jsonlimits, pages, pwa, reminders, screening_api, security
+    from . import api, assets, jsonlimits, pages, pwa, regions, reminders, screening_api, security
     from .reminders import api as reminders_api
 
     if int(settings["TRUSTED_PROXIES"]) > 0:
@@ -57,7 +57,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> MidBackRelief:
 
     app.reminders = reminders.setup(settings, content.reminders.values())
     assets.init_app(
-        app, client / "static", {assets.SPRITE: sprite(content.illustrations, content.illustration_parts)}
+        app,
+        client / "static",
+        {
+            assets.SPRITE: sprite(content.illustrations, content.illustration_parts),
+            regions.CLIENT_MODULE: regions.client_module(content.screening),
+        },
     )
     security.init_app(app)
     jsonlimits.init_app(app, api.API_PREFIX)

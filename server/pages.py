@@ -14,6 +14,7 @@ from flask import Blueprint, Flask, abort, current_app, render_template, request
 
 from .content import Content
 from .http import Body
+from .regions import country_names
 from .reminders import rules as rem
 
 bp = Blueprint("pages", __name__)
@@ -160,10 +161,29 @@ def app_data(content: Content, reminder_grace_seconds: int) -> dict:
     }
 
 
+def screening_client(content: Content) -> dict:
+    """The rule set as the safety-check page evaluates it. The number tables are not
+    here: every page gets them once, in the generated region-data.js module."""
+    rules = content.screening
+    return {key: rules[key] for key in ("version", "levels", "signs", "questions", "combinations")}
+
+
+def region_options(content: Content) -> list[tuple[str, str]]:
+    """(code, name) for every region with a known emergency number, by name."""
+    names = country_names()
+    codes = [c for c in content.screening["emergency_numbers"] if c != "default"]
+    return sorted(((c, names.get(c, c)) for c in codes), key=lambda item: item[1])
+
+
+def _script_json(data: object) -> str:
+    # "</" cannot end the data block early: json.dumps escapes "/" only when asked.
+    return json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
+
+
 def init_app(app: Flask) -> None:
     content: Content = app.extensions["mbr_content"]
-    # "</" cannot end the data block early: json.dumps escapes "/" only when asked.
     client = app_data(content, int(app.config["REMINDER_GRACE_SECONDS"]))
-    data = json.dumps(client, separators=(",", ":")).replace("</", "<\\/")
-    app.jinja_env.globals["app_data_json"] = data
+    app.jinja_env.globals["app_data_json"] = _script_json(client)
+    app.jinja_env.globals["screening_json"] = _script_json(screening_client(content))
+    app.jinja_env.globals["region_options"] = region_options(content)
     app.register_blueprint(bp)

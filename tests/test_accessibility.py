@@ -39,7 +39,6 @@ def test_every_page_has_no_axe_violations(scheme_page, live_server):
 
 def test_interactive_screens_have_no_axe_violations(scheme_page, live_server):
     page, base = scheme_page, live_server.url
-    rules = live_server.app.extensions["mbr_content"].screening
     found = {}
     page.goto(base + "/routines/desk-reset")
     page.locator("#player-start").click()
@@ -49,11 +48,35 @@ def test_interactive_screens_have_no_axe_violations(scheme_page, live_server):
     page.goto(base + "/screening")
     page.locator("#screening-start").click()
     found["question"] = violations(page)
-    page.locator("#answer-yes").click()
-    for _ in rules["questions"][1:]:
+    for _ in range(10):
         page.locator("#answer-no").click()
-    page.locator("#screening-outcome").wait_for()
+    page.locator("#age-input").wait_for()
+    found["age question"] = violations(page)
+    page.locator("#age-continue").click()
+    page.locator("#age-error").wait_for()
+    found["age question, refused"] = violations(page)
+    page.locator("#age-input").fill("52")
+    page.locator("#age-continue").click()
+    found["profile question"] = violations(page)
+    while page.locator("#screening-outcome").count() == 0:
+        page.locator("#answer-no").click()
     found["outcome"] = violations(page)
+    page.locator("#screening-again").click()
+    page.locator("#answer-unsure").click()
+    page.locator("#screening-outcome").wait_for()
+    found["emergency outcome"] = violations(page)
+    page.goto(base + "/")
+    page.locator("#stretch-hold").wait_for()
+    found["home, stretches on hold"] = violations(page)
+    page.goto(base + "/routines/desk-reset")
+    page.locator("#stretch-hold").wait_for()
+    found["routine, stretches on hold"] = violations(page)
+    page.locator("#hold-assessed").click()
+    page.goto(base + "/settings")
+    page.locator("#emergency-number").fill("111")
+    page.locator("#settings-emergency button[type=submit]").click()
+    page.locator("#emergency-warning").wait_for()
+    found["settings, number warning"] = violations(page)
     page.goto(base + "/")
     page.locator("#plan-form input[name=choice]").first.check()
     page.locator("#plan-form button[type=submit]").click()
@@ -72,7 +95,6 @@ def test_text_resizes_to_200_percent_without_sideways_scroll(new_context, live_s
 
 
 def test_screening_and_player_work_by_keyboard_alone(page, live_server):
-    rules = live_server.app.extensions["mbr_content"].screening
     page.goto(live_server.url + "/screening")
     # Skip link first, then the header, the tab bar is last: Tab until Start has focus.
     for _ in range(12):
@@ -81,12 +103,20 @@ def test_screening_and_player_work_by_keyboard_alone(page, live_server):
             break
     assert page.evaluate("document.activeElement.id") == "screening-start"
     page.keyboard.press("Enter")
-    for _ in rules["questions"]:
-        # Focus moves to the question; the next Tab reaches Yes, the one after No.
+    for _ in range(40):
+        if page.locator("#screening-outcome").count():
+            break
+        # Focus moves to the question; the next Tab reaches Yes (or the age field), the
+        # one after No (or Continue).
         assert page.evaluate("document.activeElement.id") == "screening-question"
         page.keyboard.press("Tab")
-        page.keyboard.press("Tab")
-        assert page.evaluate("document.activeElement.id") == "answer-no"
+        if page.evaluate("document.activeElement.id") == "age-input":
+            page.keyboard.type("44")
+            page.keyboard.press("Tab")
+            assert page.evaluate("document.activeElement.id") == "age-continue"
+        else:
+            page.keyboard.press("Tab")
+            assert page.evaluate("document.activeElement.id") == "answer-no"
         page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "outcome-title"
     assert page.locator("#outcome-live").inner_text() == "Result: Self-care is reasonable."

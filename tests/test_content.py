@@ -105,8 +105,8 @@ CASES = [
      "field 'url'"),
     ("site.yaml", lambda d: d["site"].update(emergency=""),
      "field 'site.emergency'"),
-    ("screening.yaml", lambda d: d["questions"][0].update(level="someday"),
-     "questions item 0 'chest-pain': field 'level': Must be one of: emergency, same-day, appointment"),
+    ("screening.yaml", lambda d: d["signs"][0].update(level="someday"),
+     "field 'signs[0].level': Must be one of: emergency, same-day, appointment"),
 ]
 
 

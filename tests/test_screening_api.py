@@ -1,69 +1,123 @@
+"""GET/POST /api/v1/screening: the coded questions, evaluation like the rules, and a 422
+naming every problem in a bad body."""
+
 import json
+import os
 
 import pytest
 
 from server.screening import evaluate
 from server.screening_api import OutcomeOut, RuleSetOut
+from tests.test_screening_rules import EXPECTED_ALONE, FOLLOW_UPS, PROFILE, VOCABULARY
+
+ANSWER_ERROR = 'Must be true, false or "unsure".'
+NOT_AN_OBJECT = {"_schema": ['Must be an object of question id to true, false or "unsure".']}
 
 
-def all_no(rules):
-    return {q["id"]: False for q in rules["questions"]}
-
-
-def test_rule_set_lists_questions_and_levels_most_urgent_first(client, app):
+def test_rule_set_lists_every_question_with_its_signs(client, app):
     rules = app.extensions["mbr_content"].screening
     data = client.get("/api/v1/screening").get_json()
     assert RuleSetOut().validate(data) == {}
     assert data["version"] == rules["version"]
     assert [lvl["id"] for lvl in data["levels"]] == ["emergency", "same-day", "appointment", "self-care"]
-    assert [q["id"] for q in data["questions"]] == [q["id"] for q in rules["questions"]]
-    assert all(q["text"] for q in data["questions"])
+    questions = {q["id"]: q for q in data["questions"]}
+    assert list(questions) == [q["id"] for q in rules["questions"]]
+    assert {s for q in data["questions"] for s in q["signs"]} == VOCABULARY
+    assert {q for q, item in questions.items() if item["profile"]} == PROFILE
+    assert {q: item["ask_if"] for q, item in questions.items() if item["ask_if"]} == FOLLOW_UPS
+    assert questions["age-50-plus"]["age"] == {"min": 50}
+    assert questions["chest-pain"] == {
+        "id": "chest-pain", "text": "Do you have pain, pressure or tightness in your chest?",
+        "hint": next(q["hint"] for q in rules["questions"] if q["id"] == "chest-pain"),
+        "signs": ["chest-pain"], "profile": False, "ask_if": [],
+    }
+    assert {s["id"]: s["level"] for s in data["signs"]} == EXPECTED_ALONE
+    assert [c["id"] for c in data["combinations"]] == [c["id"] for c in rules["combinations"]]
 
 
-def test_post_evaluates_like_the_rules(client, app):
+def test_post_evaluates_like_the_rules_and_lists_unanswered(client, app):
     rules = app.extensions["mbr_content"].screening
-    answers = all_no(rules)
-    response = client.post("/api/v1/screening", json={"answers": answers})
+    qids = [q["id"] for q in rules["questions"]]
+    response = client.post("/api/v1/screening", json={"answers": {}})
     assert response.status_code == 200
     body = response.get_json()
     assert OutcomeOut().validate(body) == {}
-    assert body == {"level": "self-care", "reasons": [], "version": rules["version"]}
-    for q in rules["questions"]:
-        one = dict(answers, **{q["id"]: True})
-        body = client.post("/api/v1/screening", json={"answers": one}).get_json()
-        expected = evaluate(rules, one)
-        assert body["level"] == expected.level
-        assert body["reasons"] == list(expected.reasons)
-        assert q["reason"] in body["reasons"]
+    assert body == {"level": "self-care", "reasons": [], "advice": [], "unanswered": qids,
+                    "version": rules["version"]}
+    for qid in qids:
+        for value in (True, "unsure", False):
+            answers = {qid: value}
+            body = client.post("/api/v1/screening", json={"answers": answers}).get_json()
+            expected = evaluate(rules, answers)
+            assert body["level"] == expected.level
+            assert body["reasons"] == list(expected.reasons)
+            assert body["advice"] == list(expected.advice)
+            assert body["unanswered"] == [q for q in qids if q != qid]
+
+
+def test_unsure_counts_as_yes_and_a_follow_up_alone_is_accepted(client):
+    unsure = client.post("/api/v1/screening", json={"answers": {"tearing-pain": "unsure"}}).get_json()
+    assert unsure["level"] == "emergency"
+    assert unsure["reasons"] == ["Pain that feels like tearing or ripping"]
+    # A follow-up answered while its parent is "no" is not an error.
+    body = client.post("/api/v1/screening", json={"answers": {"pain-on-breathing-in": False,
+                                                              "breathless": True}})
+    assert body.status_code == 200
+    # Breathlessness on its own still needs a check today; with pain on breathing in it
+    # is an emergency.
+    assert body.get_json()["level"] == "same-day"
+    assert body.get_json()["reasons"] == ["Feeling short of breath"]
+    both = client.post("/api/v1/screening", json={"answers": {"pain-on-breathing-in": True,
+                                                              "breathless": "unsure"}}).get_json()
+    assert both["level"] == "emergency"
+    assert both["reasons"] == ["Pain worse on breathing in, with breathlessness", "Feeling short of breath"]
 
 
 @pytest.mark.parametrize(
-    "payload, field",
+    ("payload", "errors"),
     [
-        ({}, "answers"),
-        ({"answers": "yes"}, "answers"),
-        ({"answers": {}, "extra": 1}, "extra"),
+        ({}, {"answers": ["Missing data for required field."]}),
+        ({"answers": "yes"}, {"answers": NOT_AN_OBJECT}),
+        ({"answers": ["fever"]}, {"answers": NOT_AN_OBJECT}),
+        ({"answers": None}, {"answers": ["Field may not be null."]}),
+        ({"answers": {}, "extra": 1}, {"extra": ["Unknown field."]}),
+        ({"answers": {"fever": "yes"}}, {"answers": {"fever": [ANSWER_ERROR]}}),
+        ({"answers": {"fever": 1}}, {"answers": {"fever": [ANSWER_ERROR]}}),
+        ({"answers": {"fever": None}}, {"answers": {"fever": [ANSWER_ERROR]}}),
+        ({"answers": {"fever": "Unsure"}}, {"answers": {"fever": [ANSWER_ERROR]}}),
+        ({"answers": {"fever": {"value": True}}}, {"answers": {"fever": [ANSWER_ERROR]}}),
     ],
 )
-def test_malformed_bodies_get_422_naming_the_field(client, payload, field):
+def test_bad_bodies_get_422_naming_the_problem(client, payload, errors):
     response = client.post("/api/v1/screening", json=payload)
     assert response.status_code == 422
     body = response.get_json()
     assert body["status"] == 422
-    assert field in body["errors"]
+    assert body["errors"] == errors
 
 
-def test_each_answer_problem_is_listed(client, app):
-    rules = app.extensions["mbr_content"].screening
-    answers = all_no(rules)
-    first, second = rules["questions"][0]["id"], rules["questions"][1]["id"]
-    del answers[first]
-    answers[second] = "yes"
-    answers["made-up-question"] = True
-    response = client.post("/api/v1/screening", json={"answers": answers})
+def test_every_problem_in_one_body_is_named(client):
+    response = client.post("/api/v1/screening", json={
+        "answers": {"chest-pain": "yes", "fever": 0, "made-up-question": True, "jaundice": True},
+        "version": "2026.1.1",
+    })
     assert response.status_code == 422
-    problems = response.get_json()["errors"]["answers"]
-    assert set(problems) == {first, second, "made-up-question"}
+    assert response.get_json()["errors"] == {
+        "answers": {
+            "chest-pain": [ANSWER_ERROR],
+            "fever": [ANSWER_ERROR],
+            "made-up-question": ["Unknown question id."],
+        },
+        "version": ["Unknown field."],
+    }
+
+
+def test_openapi_states_the_three_answers(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    answers = spec["components"]["schemas"]["ScreeningAnswers"]
+    assert "required" not in answers
+    assert answers["properties"]["fever"]["oneOf"] == [{"type": "boolean"}, {"type": "string", "enum": ["unsure"]}]
+    assert len(answers["properties"]) == 40
 
 
 def test_not_json_and_huge_bodies_are_refused_without_500(client):
@@ -80,11 +134,8 @@ def test_not_json_and_huge_bodies_are_refused_without_500(client):
     assert response.get_json()["status"] == 413
 
 
-def test_screening_keeps_nothing(client, app, tmp_path):
+def test_screening_keeps_nothing(client, app):
     rules = app.extensions["mbr_content"].screening
-    instance = app.instance_path
-    import os
-
-    before = sorted(os.listdir(instance))
+    before = sorted(os.listdir(app.instance_path))
     client.post("/api/v1/screening", json={"answers": {q["id"]: True for q in rules["questions"]}})
-    assert sorted(os.listdir(instance)) == before
+    assert sorted(os.listdir(app.instance_path)) == before

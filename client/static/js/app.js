@@ -1,5 +1,11 @@
 // Every page: register the service worker and offer updates instead of applying them
-// silently, so old and new files are never mixed in one session.
+// silently, so old and new files are never mixed in one session; fill in the person's
+// own emergency number; and hold stretches after an urgent safety-check result.
+import { fillNumbers } from './emergency.js';
+import { watchHold } from './safety.js';
+
+fillNumbers(document.body);
+watchHold();
 
 const banner = document.getElementById('update');
 const reloadButton = document.getElementById('update-reload');

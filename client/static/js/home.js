@@ -1,7 +1,7 @@
-// Home: first-run "My back" step, then the person's plan.
+// Home: first-run "My back" step, then the person's plan. (While the safety check
+// holds stretches, app.js hides the plan and shows why: see safety.js.)
 import { appData } from './storage.js';
 import { buildPlan, renderPlan, savedPlan, savePlan } from './plan.js';
-import { stretchHoldNotice } from './safety.js';
 
 const data = appData();
 const form = document.getElementById('plan-form');
@@ -25,5 +25,3 @@ if (data && form && view) {
   });
   document.getElementById('plan-skip').addEventListener('click', () => showPlan(savePlan([], true)));
 }
-
-stretchHoldNotice(document.getElementById('plan'));

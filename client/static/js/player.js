@@ -2,7 +2,7 @@
 // back, progress, a beep/vibration at each change, optional spoken cues, Screen Wake
 // Lock, and it picks up where it was after a reload. Everything it needs is in the page.
 import { KEYS, read, write, remove, localDate } from './storage.js';
-import { stretchHold, stretchHoldNotice } from './safety.js';
+import { HOLD_EVENT, currentHold } from './safety.js';
 
 const root = document.getElementById('player');
 const list = document.getElementById('routine-steps');
@@ -305,12 +305,7 @@ class Player {
   }
 }
 
-if (root && list && stretchHold()) {
-  stretchHoldNotice(root);
-  root.replaceChildren();
-  root.hidden = true;
-  remove(KEYS.player);
-} else if (root && list) {
+function boot() {
   const player = new Player(root, root.dataset.routine, root.dataset.title, stepsFromPage());
   const saved = read(KEYS.player, null);
   const fresh = saved && saved.routine === root.dataset.routine && Date.now() - (saved.savedAt || 0) < STALE_MS;
@@ -326,5 +321,24 @@ if (root && list && stretchHold()) {
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible' && player.state && player.state.running) player.lockScreen();
   });
+  // A hold that starts while a routine runs (a check in another tab) stops it.
+  document.addEventListener(HOLD_EVENT, (event) => {
+    if (event.detail.held && player.state && player.state.running) player.pause();
+  });
   window.midBackPlayer = player; // for the curious and for tests: read-only use
+}
+
+if (root && list && currentHold()) {
+  // Held after an urgent safety-check result (safety.js shows why): no player, not
+  // even from ?start=1 or a run saved before the check, until the person has been
+  // checked; then the player comes back without a reload.
+  remove(KEYS.player);
+  const resume = (event) => {
+    if (event.detail.held) return;
+    document.removeEventListener(HOLD_EVENT, resume);
+    boot();
+  };
+  document.addEventListener(HOLD_EVENT, resume);
+} else if (root && list) {
+  boot();
 }

@@ -9,10 +9,15 @@ import { buildPlan, savedPlan } from './plan.js';
 import {
   configure, doneNotBefore, endOfLocalDay, latestWithinGrace, nextDue, parseHHMM, snoozeUntil, zonedParts,
 } from './reminder-rules.js';
+import { currentHold } from './safety.js';
 
-const RULES = configure(appData().reminder_rules);
-export const MIN_INTERVAL = RULES.minInterval;
-export const MAX_INTERVAL = RULES.maxInterval;
+// Only pages that carry the reminder data get the schedule rules. Others may still
+// import this module: safety.js does, from any page, for applySafetyHold(), which
+// needs no schedule.
+const PAGE_DATA = appData();
+const RULES = PAGE_DATA && PAGE_DATA.reminder_rules ? configure(PAGE_DATA.reminder_rules) : null;
+export const MIN_INTERVAL = RULES ? RULES.minInterval : null;
+export const MAX_INTERVAL = RULES ? RULES.maxInterval : null;
 export const MAX_WINDOWS = 6;
 const DAY = 86_400_000;
 const TICK = 15_000;
@@ -56,11 +61,39 @@ export function entryFor(settings, type) {
   return { type, interval: settings.types[type].interval, windows: settings.windows, days: settings.days };
 }
 
-// What the server stores: times and types, nothing else.
-export function serverPlan(settings) {
+// --- Safety-check hold (issue 9) -----------------------------------------------------
+// While the safety check holds stretches (safety.js: an emergency or same-day result
+// nobody has checked yet), the reminders that ask the person to move pause; hydration
+// and breathing carry on. Nothing here stores the pause: it is worked out from the hold
+// each time, so it ends by itself when the hold does. The server is simply sent the
+// plan without the paused types (never why): serverPlan() leaves them out, the in-app
+// reminders skip them, and safety.js calls applySafetyHold() whenever the hold changes
+// so a phone with push reminders tells the server at once.
+export const PAUSED_DURING_SAFETY_HOLD = ['posture-break', 'movement-snack'];
+
+export function pausedBySafetyHold() {
+  return currentHold() ? PAUSED_DURING_SAFETY_HOLD : [];
+}
+
+/** Bring the server's copy of the plan in line with the hold. Resolves to true when the
+ * server has the right plan (or there is no push device), false when it could not be told. */
+export async function applySafetyHold() {
+  const token = await deviceToken();
+  const stored = read(KEYS.reminders, null);
+  if (!token || !stored || !stored.settings) return true;
+  const plan = serverPlan(stored.settings);
+  if (JSON.stringify(plan) === stored.synced) return true;
+  const result = await api('PUT', '/push/device', { plan }, token);
+  if (result.ok) write(KEYS.reminders, { ...read(KEYS.reminders, stored), synced: JSON.stringify(plan) });
+  return result.ok;
+}
+
+// What the server stores: times and types, nothing else (and not the types paused by
+// a safety hold).
+export function serverPlan(settings, paused = pausedBySafetyHold()) {
   const reminders = {};
   for (const [type, t] of Object.entries(settings.types)) {
-    if (t.on) reminders[type] = { interval: t.interval, windows: settings.windows, days: settings.days };
+    if (t.on && !paused.includes(type)) reminders[type] = { interval: t.interval, windows: settings.windows, days: settings.days };
   }
   return { timezone: settings.timezone, reminders };
 }
@@ -352,8 +385,9 @@ class RemindersPage {
     const tz = settings.timezone;
     const now = Date.now();
     const next = [];
+    const held = pausedBySafetyHold().filter((type) => settings.types[type] && settings.types[type].on);
     for (const type of this.types) {
-      if (!settings.types[type].on) continue;
+      if (!settings.types[type].on || held.includes(type)) continue;
       const due = nextDue(entryFor(settings, type), tz, now, stateFor(this.store, type));
       if (due !== null) next.push([due, type]);
     }
@@ -365,6 +399,9 @@ class RemindersPage {
       line.textContent = 'No reminders are switched on. Choose some in your reminder plan below.';
     } else {
       line.textContent = 'Next: ' + next.slice(0, 3).map(([t, type]) => `${data.reminders[type].title} at ${timeLabel(t, tz)}`).join('; ') + '.';
+    }
+    if (held.length) {
+      line.textContent += ` ${held.map((type) => data.reminders[type].title).join(' and ')} reminders are paused until a clinician has checked you (your safety check result).`;
     }
     const paused = Boolean(state.pausedUntil && state.pausedUntil > now);
     $('pause-today').textContent = paused ? 'Resume reminders' : 'Pause for today';
@@ -501,8 +538,9 @@ class RemindersPage {
     const { settings, state } = this.store;
     const now = Date.now();
     if (!pushActive) {
+      const paused = pausedBySafetyHold();
       for (const type of this.types) {
-        if (!settings.types[type].on) continue;
+        if (!settings.types[type].on || paused.includes(type)) continue;
         const due = latestWithinGrace(entryFor(settings, type), settings.timezone, state.lastCheck || now, now,
           stateFor(this.store, type));
         if (due !== null) this.remind(type, due);

@@ -1,7 +1,18 @@
-// Safety check: one question at a time, evaluated on this device by the same rule set
-// the server uses. Answers are never sent anywhere; the result is kept in local history.
-import { evaluate, emergencyNumber } from './screening-rules.js';
+// Safety check: one question per screen, evaluated on this device by the same rule set
+// the server uses (screening-rules.js). Answers are never sent anywhere; the result is
+// kept in local history.
+//
+// - The check stops at the first emergency: after every answer the answers so far are
+//   evaluated, and an emergency goes straight to the result with its call button.
+// - "Not sure" is an answer and counts as yes.
+// - Profile facts (age, pregnancy, thin bones, ...) are asked once, remembered on this
+//   phone (KEYS.profile, editable in settings) and used again without asking; the age
+//   is asked as a number and answers every age band.
+// - Follow-ups are asked only when one of their `ask_if` questions was yes or not sure.
+import { UNSURE, evaluate, unanswered } from './screening-rules.js';
 import { KEYS, read, write, localDate } from './storage.js';
+import { fillNumbers, localHelp } from './emergency.js';
+import { HOLD_LEVELS, assessedButton, callButtons, currentHold, holdChanged, urgentAction } from './safety.js';
 
 const app = document.getElementById('screening-app');
 const staticView = document.getElementById('screening-static');
@@ -10,8 +21,117 @@ const historySection = document.getElementById('screening-history-section');
 const historyList = document.getElementById('screening-history');
 
 const levelById = Object.fromEntries(rules.levels.map((l) => [l.id, l]));
-let answers = {};
-let index = 0;
+const ageQuestions = rules.questions.filter((q) => q.age);
+const AGE_STEP = 'age';
+const LABELS = { true: 'Yes', false: 'No', [UNSURE]: 'Not sure' };
+
+let answers = {}; // this check's answers, question id -> true | false | "unsure"
+let trail = []; // the steps shown so far, for Back: a question id or AGE_STEP
+let seen = new Set(); // every step shown in this check (remembered facts shown again stay in)
+
+// --- Profile facts, remembered on this phone -----------------------------------------
+
+export function loadProfile() {
+  const stored = read(KEYS.profile, null);
+  const profile = stored && typeof stored === 'object' ? stored : {};
+  return {
+    answers: profile.answers && typeof profile.answers === 'object' ? { ...profile.answers } : {},
+    age: Number.isInteger(profile.age) ? profile.age : null,
+    ageAsOf: typeof profile.ageAsOf === 'string' ? profile.ageAsOf : null,
+  };
+}
+
+export function saveProfile(profile) {
+  write(KEYS.profile, { ...profile, updated: new Date().toISOString() });
+}
+
+/** Age today from an age given on a date (whole years since then are added). */
+export function currentAge(profile, today = new Date()) {
+  if (profile.age === null) return null;
+  const asOf = profile.ageAsOf ? new Date(`${profile.ageAsOf}T00:00:00`) : today;
+  const years = Math.floor((today - asOf) / (365.25 * 24 * 3600 * 1000));
+  return profile.age + Math.max(0, years);
+}
+
+export function ageAnswers(age) {
+  const out = {};
+  for (const q of ageQuestions) {
+    if (age === null) out[q.id] = UNSURE;
+    else out[q.id] = (q.age.min === undefined || age >= q.age.min) && (q.age.max === undefined || age <= q.age.max);
+  }
+  return out;
+}
+
+/** Remembered profile answers, the age bands worked out from the age. */
+export function profileAnswers(profile = loadProfile()) {
+  const out = {};
+  for (const q of rules.questions) {
+    if (q.profile && !q.age && Object.prototype.hasOwnProperty.call(profile.answers, q.id)) out[q.id] = profile.answers[q.id];
+  }
+  if (profile.age !== null) Object.assign(out, ageAnswers(currentAge(profile)));
+  else if (ageQuestions.every((q) => profile.answers[q.id] === UNSURE)) Object.assign(out, ageAnswers(null));
+  return out;
+}
+
+function rememberAnswer(id, value) {
+  const profile = loadProfile();
+  profile.answers[id] = value;
+  saveProfile(profile);
+}
+
+function rememberAge(age) {
+  const profile = loadProfile();
+  profile.age = age;
+  profile.ageAsOf = age === null ? null : localDate();
+  for (const q of ageQuestions) {
+    if (age === null) profile.answers[q.id] = UNSURE;
+    else delete profile.answers[q.id];
+  }
+  saveProfile(profile);
+}
+
+// --- Which question comes next ---------------------------------------------------------
+
+const positive = (value) => value === true || value === UNSURE;
+
+// Remembered facts, then this check's answers, without follow-ups whose question no
+// longer applies (answered, then Back and a changed answer above them).
+function effectiveAnswers() {
+  const given = { ...profileAnswers(), ...answers };
+  for (const q of rules.questions) {
+    if (q.ask_if && q.id in given && !q.ask_if.some((parent) => positive(given[parent]))) delete given[q.id];
+  }
+  return given;
+}
+
+// The steps still to ask after `after` (a step key, or null from the start).
+function remainingSteps(after) {
+  const known = profileAnswers();
+  const current = effectiveAnswers();
+  let started = after === null;
+  let ageSeen = false;
+  const steps = [];
+  for (const q of rules.questions) {
+    const key = q.age ? AGE_STEP : q.id;
+    if (!started) {
+      if (key === after) started = true;
+      if (q.age) ageSeen = true;
+      continue;
+    }
+    if (q.age) {
+      if (ageSeen) continue;
+      ageSeen = true;
+      if (!(q.id in known) || seen.has(AGE_STEP)) steps.push(AGE_STEP);
+      continue;
+    }
+    if (q.profile && q.id in known && !seen.has(q.id)) continue;
+    if (q.ask_if && !q.ask_if.some((parent) => positive(current[parent]))) continue;
+    steps.push(key);
+  }
+  return steps;
+}
+
+// --- Screens -------------------------------------------------------------------------
 
 function el(tag, attrs = {}, text) {
   const node = document.createElement(tag);
@@ -25,108 +145,191 @@ function focusHeading(node) {
   node.focus();
 }
 
-function number() {
-  const prefs = read(KEYS.preferences, {});
-  return emergencyNumber(rules, navigator.languages || [navigator.language], prefs.emergencyNumber);
+function start() {
+  answers = {};
+  trail = [];
+  seen = new Set();
+  next(null);
 }
 
-function enhanceIntro() {
-  // The server-rendered link jumps to the static lists without JavaScript; with it, the
-  // same button starts the one-question-at-a-time check in place (no layout shift).
-  document.getElementById('screening-start').addEventListener('click', (event) => {
-    event.preventDefault();
-    answers = {};
-    index = 0;
-    renderQuestion();
-  });
+function next(after) {
+  const [step] = remainingSteps(after);
+  if (step === undefined) finish(false);
+  else show(step);
 }
 
-function renderQuestion() {
+function show(step) {
   document.body.classList.remove('has-outcome');
-  const q = rules.questions[index];
-  const heading = el('h2', { class: 'question', id: 'screening-question' }, q.text);
-  const nodes = [el('p', { class: 'progress-text' }, `Question ${index + 1} of ${rules.questions.length}`)];
-  const bar = el('progress', { max: String(rules.questions.length), value: String(index), 'aria-hidden': 'true' });
-  nodes.push(bar, heading);
-  if (q.hint) nodes.push(el('p', { class: 'small' }, q.hint));
-  const row = el('div', { class: 'answer-row' });
-  const yes = el('button', { type: 'button', class: 'btn btn-big', id: 'answer-yes', 'aria-describedby': 'screening-question' }, 'Yes');
-  const no = el('button', { type: 'button', class: 'btn btn-big', id: 'answer-no', 'aria-describedby': 'screening-question' }, 'No');
-  if (answers[q.id] === true) yes.classList.add('btn-primary');
-  if (answers[q.id] === false) no.classList.add('btn-primary');
-  yes.addEventListener('click', () => answer(q.id, true));
-  no.addEventListener('click', () => answer(q.id, false));
-  row.append(yes, no);
-  nodes.push(row);
-  if (index > 0) {
+  document.body.classList.add('is-checking');
+  const position = trail.indexOf(step);
+  if (position >= 0) trail = trail.slice(0, position);
+  trail.push(step);
+  seen.add(step);
+  const count = trail.length;
+  const total = count + remainingSteps(step).length;
+  const nodes = [
+    el('p', { class: 'progress-text', id: 'screening-progress' }, `Question ${count} of ${total}`),
+    el('progress', { max: String(total), value: String(count - 1), 'aria-hidden': 'true' }),
+  ];
+  if (step === AGE_STEP) nodes.push(...ageScreen());
+  else nodes.push(...questionScreen(rules.questions.find((q) => q.id === step)));
+  if (trail.length > 1) {
     const back = el('button', { type: 'button', class: 'btn btn-quiet', id: 'answer-back' }, 'Back');
-    back.addEventListener('click', () => { index -= 1; renderQuestion(); });
-    nodes.push(el('p'));
-    nodes[nodes.length - 1].append(back);
+    back.addEventListener('click', () => show(trail[trail.length - 2]));
+    const row = el('p', { class: 'back-row' });
+    row.append(back);
+    nodes.push(row);
   }
   app.replaceChildren(...nodes);
-  focusHeading(heading);
-  // One-handed: the question and both answers on one screen, above the tab bar.
+  focusHeading(document.getElementById('screening-question'));
+  // One-handed: the question and its answers on one screen, above the tab bar.
   app.scrollIntoView({ block: 'start' });
 }
 
-function answer(id, value) {
-  answers[id] = value;
-  if (index + 1 < rules.questions.length) {
-    index += 1;
-    renderQuestion();
-  } else {
-    finish();
-  }
+function profileNote() {
+  return el('p', { class: 'small profile-note' }, 'About you: asked once and remembered on this phone. You can change it in My back.');
 }
 
-function finish() {
-  const full = Object.fromEntries(rules.questions.map((q) => [q.id, answers[q.id] === true]));
-  const outcome = evaluate(rules, full);
-  const record = { date: localDate(), at: new Date().toISOString(), version: rules.version, level: outcome.level, reasons: outcome.reasons, answers: full };
+function questionScreen(q) {
+  const nodes = [];
+  if (q.profile) nodes.push(profileNote());
+  const heading = el('h2', { class: 'question', id: 'screening-question' }, q.text);
+  nodes.push(heading);
+  if (q.hint) nodes.push(el('p', { class: 'small', id: 'screening-hint' }, q.hint));
+  const row = el('div', { class: 'answer-row', role: 'group', 'aria-labelledby': 'screening-question' });
+  const current = q.id in answers ? answers[q.id] : profileAnswers()[q.id];
+  for (const [id, value] of [['answer-yes', true], ['answer-no', false], ['answer-unsure', UNSURE]]) {
+    const button = el('button', { type: 'button', class: 'btn btn-big', id }, LABELS[value]);
+    if (current === value) {
+      // Back to an answered question: show (and say) which answer was given.
+      button.classList.add('btn-primary');
+      button.append(el('span', { class: 'visually-hidden' }, ' (your answer)'));
+    }
+    button.addEventListener('click', () => answer(q, value));
+    row.append(button);
+  }
+  nodes.push(row);
+  return nodes;
+}
+
+function ageScreen() {
+  const profile = loadProfile();
+  const form = el('form', { class: 'age-form', id: 'age-form', novalidate: '' });
+  const heading = el('h2', { class: 'question', id: 'screening-question' }, 'How old are you?');
+  const input = el('input', {
+    id: 'age-input', type: 'text', inputmode: 'numeric', autocomplete: 'off', maxlength: '3',
+    'aria-labelledby': 'screening-question', 'aria-describedby': 'age-hint age-error',
+  });
+  if (profile.age !== null) input.value = String(currentAge(profile));
+  const hint = el('p', { class: 'small', id: 'age-hint' }, 'In years. Some warning signs depend on age. Remembered on this phone.');
+  const error = el('p', { class: 'field-error', id: 'age-error', 'aria-live': 'polite' });
+  const go = el('button', { type: 'submit', class: 'btn btn-primary btn-big', id: 'age-continue' }, 'Continue');
+  const skip = el('button', { type: 'button', class: 'btn btn-quiet', id: 'age-skip' }, "I'd rather not say");
+  form.append(heading, hint, input, error, go);
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const text = input.value.trim();
+    const age = /^\d{1,3}$/.test(text) ? Number(text) : NaN;
+    if (!(age >= 1 && age <= 120)) {
+      input.setAttribute('aria-invalid', 'true');
+      error.textContent = 'Please enter your age in years, for example 45.';
+      input.focus();
+      return;
+    }
+    rememberAge(age);
+    afterAnswer(AGE_STEP);
+  });
+  skip.addEventListener('click', () => {
+    rememberAge(null);
+    afterAnswer(AGE_STEP);
+  });
+  const row = el('p', { class: 'skip-row' });
+  row.append(skip);
+  return [form, row];
+}
+
+function answer(q, value) {
+  answers[q.id] = value;
+  if (q.profile) rememberAnswer(q.id, value);
+  afterAnswer(q.id);
+}
+
+function afterAnswer(step) {
+  // Stop at the first emergency: nothing else asked can make it less urgent.
+  if (evaluate(rules, effectiveAnswers()).level === 'emergency') finish(remainingSteps(step).length > 0);
+  else next(step);
+}
+
+// --- The result ----------------------------------------------------------------------
+
+function finish(stopped) {
+  const given = effectiveAnswers();
+  const outcome = evaluate(rules, given);
+  const record = {
+    date: localDate(),
+    at: new Date().toISOString(),
+    version: rules.version,
+    level: outcome.level,
+    reasons: outcome.reasons,
+    advice: outcome.advice,
+    answers: given,
+    unanswered: unanswered(rules, given),
+    stopped,
+  };
   const history = read(KEYS.screenings, []);
   history.push(record);
   write(KEYS.screenings, history.slice(-100));
-  renderOutcome(record, true);
+  const hold = holdChanged();
+  renderOutcome(record, true, { held: Boolean(hold && hold.at === record.at) });
   renderHistory();
 }
 
-function renderOutcome(record, announce) {
-  const level = levelById[record.level];
+function renderOutcome(record, announce, { held = false, current = true } = {}) {
+  const level = levelById[record.level] || levelById['self-care'];
+  const help = localHelp();
   const box = el('section', { class: `outcome outcome-${level.id}`, id: 'screening-outcome', 'aria-label': 'Your result' });
   const title = el('h2', { id: 'outcome-title' }, level.title);
   box.append(title);
   if (level.id === 'emergency') {
-    const n = number();
-    box.append(el('a', { class: 'btn btn-urgent btn-big', href: `tel:${n}`, id: 'call-emergency' }, `Call ${n} now`));
+    const [call, hint] = callButtons(help, { big: true });
+    box.append(call, hint);
+  } else if (level.id === 'same-day') {
+    const actions = el('div', { class: 'actions' });
+    actions.append(...urgentAction(help));
+    box.append(actions);
   }
   box.append(el('p', {}, level.summary));
-  if (record.reasons.length) {
+  if (record.stopped) box.append(el('p', { class: 'small', id: 'outcome-stopped' }, 'We stopped the questions here: this needs help now, and no other answer could change that.'));
+  if (record.reasons && record.reasons.length) {
     box.append(el('h3', {}, 'Why'));
     const why = el('ul', { id: 'outcome-reasons' });
     for (const r of record.reasons) why.append(el('li', {}, r));
     box.append(why);
-  } else {
-    box.append(el('p', {}, 'You answered no to every warning sign.'));
   }
   box.append(el('h3', {}, 'What to do next'));
-  const next = el('ul');
-  for (const s of level.next_steps) next.append(el('li', {}, s));
+  const next = el('ul', { id: 'outcome-next' });
+  for (const s of [...(record.advice || []), ...level.next_steps]) next.append(el('li', {}, s));
   box.append(next);
-  if (level.id === 'emergency' || level.id === 'same-day') {
-    box.append(el('p', { class: 'small' }, 'The app will not suggest stretches for the rest of today.'));
-  } else {
-    const go = el('a', { class: 'btn', href: '/stretches' }, 'Go to stretches');
-    box.append(go);
+  if (HOLD_LEVELS.has(level.id) && current) {
+    if (held) {
+      box.append(el('p', { id: 'outcome-hold' }, 'Stretches in this app are on hold until a doctor, nurse or physiotherapist has checked you. When they have, tap the button below.'));
+      box.append(assessedButton('screening-assessed'));
+    } else {
+      box.append(el('p', { id: 'outcome-hold' }, 'You told us a clinician has already checked you for these answers, so stretches are not on hold. If anything is new or worse, get checked again.'));
+    }
+  } else if (!HOLD_LEVELS.has(level.id)) {
+    box.append(el('a', { class: 'btn', href: '/stretches' }, 'Go to stretches'));
   }
   const actions = el('div', { class: 'actions no-print' });
   const share = el('button', { type: 'button', class: 'btn', id: 'screening-share' }, 'Share or print for a doctor');
   share.addEventListener('click', () => shareSummary(record));
   const again = el('button', { type: 'button', class: 'btn btn-quiet', id: 'screening-again' }, 'Check again');
-  again.addEventListener('click', () => { answers = {}; index = 0; renderQuestion(); });
+  again.addEventListener('click', start);
   actions.append(share, again);
   const live = el('p', { class: 'visually-hidden', 'aria-live': 'assertive', id: 'outcome-live' });
   app.replaceChildren(box, actions, live);
+  fillNumbers(app, help);
+  document.body.classList.remove('is-checking');
   document.body.classList.add('has-outcome');
   if (announce) {
     focusHeading(title);
@@ -136,13 +339,17 @@ function renderOutcome(record, announce) {
 
 function summaryText(record) {
   const level = levelById[record.level];
-  const yes = rules.questions.filter((q) => record.answers && record.answers[q.id]).map((q) => `- ${q.text}`);
+  const given = record.answers || {};
+  const yes = rules.questions
+    .filter((q) => positive(given[q.id]))
+    .map((q) => `- ${q.text} ${given[q.id] === UNSURE ? '(not sure)' : '(yes)'}`);
   return [
     `Mid-Back Relief safety check, ${record.date} (rules ${record.version})`,
-    `Result: ${level.title}`,
-    yes.length ? `Answered yes to:\n${yes.join('\n')}` : 'Answered no to every warning sign.',
+    `Result: ${level ? level.title : record.level}`,
+    yes.length ? `Answered yes or not sure to:\n${yes.join('\n')}` : 'Answered no to every warning sign asked.',
+    record.stopped ? 'The check stopped early because of an urgent answer.' : '',
     'This is not a diagnosis.',
-  ].join('\n\n');
+  ].filter(Boolean).join('\n\n');
 }
 
 async function shareSummary(record) {
@@ -156,16 +363,34 @@ async function shareSummary(record) {
 function renderHistory() {
   const history = read(KEYS.screenings, []);
   historySection.hidden = history.length === 0;
+  const latest = history[history.length - 1];
   historyList.replaceChildren(...history.slice(-10).reverse().map((h) => {
     const li = el('li');
     const button = el('button', { type: 'button', class: 'btn btn-quiet' }, `${h.date}: ${levelById[h.level] ? levelById[h.level].title : h.level}`);
-    button.addEventListener('click', () => renderOutcome(h, true));
+    button.addEventListener('click', () => {
+      const hold = currentHold();
+      renderOutcome(h, true, { held: Boolean(hold && hold.at === h.at), current: h === latest });
+    });
     li.append(button);
     return li;
   }));
 }
 
+function showLatest() {
+  const history = read(KEYS.screenings, []);
+  const latest = history[history.length - 1];
+  if (!latest) return;
+  const hold = currentHold();
+  renderOutcome(latest, true, { held: Boolean(hold && hold.at === latest.at) });
+}
+
 if (app && staticView) {
-  enhanceIntro();
+  // The server-rendered link jumps to the static lists without JavaScript; with it, the
+  // same button starts the one-question-at-a-time check in place (no layout shift).
+  document.getElementById('screening-start').addEventListener('click', (event) => {
+    event.preventDefault();
+    start();
+  });
   renderHistory();
+  if (window.location.hash === '#result') showLatest();
 }

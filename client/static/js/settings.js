@@ -1,13 +1,23 @@
-// Settings: "My back" choices, the emergency number, export/import/erase, history.
-import { KEYS, appData, read, write } from './storage.js';
+// Settings: "My back" choices, the safety check's remembered facts, the emergency
+// number and region (with a warning for a number that is not the region's emergency
+// number), export/import/erase, history.
+import { KEYS, appData, localDate, read, write } from './storage.js';
 import { savedPlan, savePlan } from './plan.js';
 import { eraseAll, exportData, importData } from './transfer.js';
+import { fillNumbers, localHelp, regionData } from './emergency.js';
+import { numberWarning } from './screening-rules.js';
+import { holdChanged } from './safety.js';
 
 const data = appData();
 const planForm = document.getElementById('settings-plan');
 const planStatus = document.getElementById('plan-status');
 const emergencyForm = document.getElementById('settings-emergency');
 const emergencyInput = document.getElementById('emergency-number');
+const regionSelect = document.getElementById('emergency-region');
+const profileForm = document.getElementById('settings-profile');
+const profileAge = document.getElementById('profile-age');
+const UNSURE = 'unsure';
+const RADIO = { yes: true, no: false, unsure: UNSURE };
 const dataStatus = document.getElementById('data-status');
 const historyList = document.getElementById('history');
 
@@ -17,8 +27,61 @@ function loadPlan() {
   for (const box of planForm.querySelectorAll('input[name="choice"]')) box.checked = chosen.has(box.value);
 }
 
+function regionName(code) {
+  const option = [...regionSelect.options].find((o) => o.value === code);
+  if (option) return option.textContent;
+  try {
+    return new Intl.DisplayNames(['en'], { type: 'region' }).of(code) || code;
+  } catch (err) {
+    return code;
+  }
+}
+
+const SOURCES = { setting: 'your setting', 'time-zone': "this phone's time zone", language: "this phone's language" };
+
+function describeNumber() {
+  const help = localHelp();
+  const line = document.getElementById('emergency-current');
+  const place = help.region ? `${regionName(help.region)}, from ${SOURCES[help.source]}` : null;
+  if (help.numberSource === 'setting') {
+    line.textContent = `The app offers to call ${help.number}, the number you saved${place ? ` (you are in ${place})` : ''}.`;
+  } else if (help.numberSource === 'region') {
+    line.textContent = `The app offers to call ${help.number}, the emergency number for ${place}.`;
+  } else {
+    line.textContent = `We do not know the emergency number where you are${place ? ` (${place})` : ''}, so the app offers ${help.number}, which works from most mobile phones. Set your own number below if it is different.`;
+  }
+  showWarning(help);
+  fillNumbers(document.body, help);
+}
+
+function showWarning(help) {
+  const box = document.getElementById('emergency-warning');
+  const saved = read(KEYS.preferences, {}).emergencyNumber || '';
+  const warning = numberWarning(regionData(), help.region, saved);
+  box.hidden = !warning;
+  if (!warning) {
+    box.textContent = '';
+    emergencyInput.removeAttribute('aria-invalid');
+    return;
+  }
+  const where = regionName(help.region);
+  box.textContent = warning.service
+    ? `${saved} is ${warning.service} in ${where}: it is for urgent help that is not an emergency. The emergency number there is ${warning.expected}. Check the number, or change where you are.`
+    : `${saved} is not the emergency number for ${where}: that is ${warning.expected}. Check the number, or change where you are.`;
+}
+
 function loadPreferences() {
-  emergencyInput.value = read(KEYS.preferences, {}).emergencyNumber || '';
+  const prefs = read(KEYS.preferences, {});
+  emergencyInput.value = prefs.emergencyNumber || '';
+  regionSelect.value = prefs.region || '';
+  describeNumber();
+}
+
+function loadProfile() {
+  const stored = read(KEYS.profile, null) || {};
+  const answers = stored.answers || {};
+  profileAge.value = Number.isInteger(stored.age) ? String(stored.age) : '';
+  for (const box of profileForm.querySelectorAll('input[type="radio"]')) box.checked = answers[box.name] === RADIO[box.value];
 }
 
 function renderHistory() {
@@ -39,6 +102,7 @@ function renderHistory() {
 function refresh() {
   loadPlan();
   loadPreferences();
+  loadProfile();
   renderHistory();
 }
 
@@ -59,8 +123,35 @@ emergencyForm.addEventListener('submit', (event) => {
     return;
   }
   emergencyInput.removeAttribute('aria-invalid');
-  write(KEYS.preferences, { ...read(KEYS.preferences, {}), emergencyNumber: value });
-  status.textContent = value ? `Saved: the safety check will offer to call ${value}.` : 'Saved: your region\'s number will be used.';
+  write(KEYS.preferences, { ...read(KEYS.preferences, {}), emergencyNumber: value, region: regionSelect.value });
+  describeNumber();
+  const help = localHelp();
+  status.textContent = `Saved: the app will offer to call ${help.number}.`;
+  // Saved, but a number that is not the region's emergency number is said out loud.
+  if (!document.getElementById('emergency-warning').hidden) {
+    emergencyInput.setAttribute('aria-invalid', 'true');
+    status.textContent += ' Please read the warning above.';
+  }
+});
+
+profileForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const status = document.getElementById('profile-status');
+  const text = profileAge.value.trim();
+  const age = text === '' ? null : Number(text);
+  if (age !== null && !(/^\d{1,3}$/.test(text) && age >= 1 && age <= 120)) {
+    profileAge.setAttribute('aria-invalid', 'true');
+    status.textContent = 'Please enter your age in years, for example 45, or leave it empty.';
+    return;
+  }
+  profileAge.removeAttribute('aria-invalid');
+  const stored = read(KEYS.profile, null) || {};
+  const answers = {};
+  for (const box of profileForm.querySelectorAll('input[type="radio"]:checked')) answers[box.name] = RADIO[box.value];
+  // Age bands come from the age; with no age the check asks again.
+  const profile = { answers, age, ageAsOf: age === null ? null : (stored.age === age && stored.ageAsOf) || localDate(), updated: new Date().toISOString() };
+  write(KEYS.profile, profile);
+  status.textContent = 'Saved. The safety check uses these next time. Take it again if something has changed.';
 });
 
 document.getElementById('export').addEventListener('click', () => {
@@ -92,6 +183,7 @@ document.getElementById('import-file').addEventListener('change', async (event) 
     ? `Nothing was changed: ${problems.slice(0, 3).join(' ')}`
     : 'Imported. Your plan, history and settings are now on this phone.';
   refresh();
+  holdChanged();
 });
 
 document.getElementById('erase').addEventListener('click', async () => {
@@ -99,6 +191,7 @@ document.getElementById('erase').addEventListener('click', async () => {
   if (!window.confirm('Erase your plan, history, safety checks, reminders and settings from this phone?')) return;
   await eraseAll();
   refresh();
+  holdChanged();
   dataStatus.textContent = 'Everything was erased from this phone.';
 });
 

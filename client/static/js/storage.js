@@ -5,11 +5,17 @@
 export const KEYS = {
   plan: 'mbr.plan',            // { choices: [ids], skipped: bool, updated: iso }
   history: 'mbr.history',      // [{ date, routine, minutes }]
-  screenings: 'mbr.screenings', // [{ date, version, level, reasons, answers }]
-  preferences: 'mbr.preferences', // { emergencyNumber, speech, sound, vibrate }
+  screenings: 'mbr.screenings', // [{ date, at, version, level, reasons, advice, answers, unanswered, stopped }]
+  profile: 'mbr.profile',      // safety-check facts asked once: { answers: {id: true|false|'unsure'}, age, ageAsOf }
+  assessed: 'mbr.assessed',    // "a clinician has checked me" after a hold: { at, covered: [question ids] }
+  preferences: 'mbr.preferences', // { emergencyNumber, region, speech, sound, vibrate }
   reminders: 'mbr.reminders',  // reminder plan and logs (reminders screen)
   player: 'mbr.player',        // an unfinished routine, to resume after a reload
 };
+
+// Moved between phones by export and import; everything in KEYS except the one that
+// only makes sense on this phone right now. Erase removes every key.
+export const TRANSIENT_KEYS = ['player'];
 
 export const EXPORT_FORMAT = 'mid-back-relief-export';
 export const EXPORT_VERSION = 1;

@@ -1,5 +1,5 @@
-// Stretch library: filter by where you are (desk, standing, floor).
-import { stretchHoldNotice } from './safety.js';
+// Stretch library: filter by where you are (desk, standing, floor). (While the safety
+// check holds stretches, app.js hides the library and shows why: see safety.js.)
 
 const filters = document.querySelector('.filters');
 const library = document.getElementById('library');
@@ -18,5 +18,3 @@ if (filters && library) {
     }
   });
 }
-
-stretchHoldNotice(document.querySelector('main h1'));

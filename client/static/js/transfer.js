@@ -1,8 +1,10 @@
 // Export, import and erase: the way to move to a new phone without an account.
 // Import is all-or-nothing: a file is checked in full before anything is written.
-import { KEYS, EXPORT_FORMAT, EXPORT_VERSION, read, write, remove } from './storage.js';
+import { KEYS, EXPORT_FORMAT, EXPORT_VERSION, TRANSIENT_KEYS, read, write, remove } from './storage.js';
 
-const DATA_KEYS = ['plan', 'history', 'screenings', 'preferences', 'reminders'];
+// The KEYS map is the one list: a key added there is exported, imported and erased.
+const DATA_KEYS = Object.keys(KEYS).filter((key) => !TRANSIENT_KEYS.includes(key));
+const ANSWERS = new Set([true, false, 'unsure']);
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const LEVELS = new Set(['emergency', 'same-day', 'appointment', 'self-care']);
 
@@ -25,7 +27,7 @@ export function validateImport(doc, known) {
   for (const key of Object.keys(doc.data)) {
     if (!DATA_KEYS.includes(key)) problems.push(`Unknown section "${key}".`);
   }
-  const { plan, history, screenings, preferences, reminders } = doc.data;
+  const { plan, history, screenings, preferences, reminders, profile, assessed } = doc.data;
   if (plan !== undefined) {
     if (!isObject(plan) || !Array.isArray(plan.choices)) problems.push('plan: choices must be a list.');
     else {
@@ -51,8 +53,25 @@ export function validateImport(doc, known) {
   }
   if (preferences !== undefined) {
     if (!isObject(preferences)) problems.push('preferences must be an object.');
-    else if (preferences.emergencyNumber !== undefined && preferences.emergencyNumber !== '' && !/^\d{2,6}$/.test(String(preferences.emergencyNumber))) {
-      problems.push('preferences: the emergency number must be 2 to 6 digits.');
+    else {
+      if (preferences.emergencyNumber !== undefined && preferences.emergencyNumber !== '' && !/^\d{2,6}$/.test(String(preferences.emergencyNumber))) {
+        problems.push('preferences: the emergency number must be 2 to 6 digits.');
+      }
+      if (preferences.region !== undefined && preferences.region !== '' && !/^[A-Z]{2}$/.test(String(preferences.region))) {
+        problems.push('preferences: the region must be a two-letter code such as GB.');
+      }
+    }
+  }
+  if (profile !== undefined) {
+    if (!isObject(profile) || !isObject(profile.answers) || !Object.values(profile.answers).every((v) => ANSWERS.has(v))) {
+      problems.push('profile: answers must be yes, no or not sure.');
+    } else if (profile.age !== undefined && profile.age !== null && !(Number.isInteger(profile.age) && profile.age >= 1 && profile.age <= 120)) {
+      problems.push('profile: the age must be a whole number from 1 to 120.');
+    }
+  }
+  if (assessed !== undefined && assessed !== null) {
+    if (!isObject(assessed) || typeof assessed.at !== 'string' || !Array.isArray(assessed.covered)) {
+      problems.push('assessed: needs a time and a list of answers.');
     }
   }
   if (reminders !== undefined && !isObject(reminders)) problems.push('reminders must be an object.');
