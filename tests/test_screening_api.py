@@ -3,6 +3,7 @@ naming every problem in a bad body."""
 
 import json
 import os
+import random
 
 import pytest
 
@@ -139,3 +140,32 @@ def test_screening_keeps_nothing(client, app):
     before = sorted(os.listdir(app.instance_path))
     client.post("/api/v1/screening", json={"answers": {q["id"]: True for q in rules["questions"]}})
     assert sorted(os.listdir(app.instance_path)) == before
+
+
+def test_any_combination_of_known_ids_and_valid_values_is_accepted(client, app):
+    """400 random answer sets (left out, no, yes, not sure; follow-ups without their
+    parent, age bands that contradict each other): every one 200, evaluated like the
+    rules, with the left-out questions listed."""
+    rules = app.extensions["mbr_content"].screening
+    qids = [q["id"] for q in rules["questions"]]
+    rng = random.Random(9)
+    for _ in range(400):
+        answers = {q: rng.choice([True, False, "unsure"]) for q in qids if rng.random() < rng.random()}
+        response = client.post("/api/v1/screening", json={"answers": answers})
+        assert response.status_code == 200, (answers, response.get_json())
+        body = response.get_json()
+        expected = evaluate(rules, answers)
+        assert (body["level"], body["reasons"], body["advice"]) == (
+            expected.level, list(expected.reasons), list(expected.advice))
+        assert body["unanswered"] == [q for q in qids if q not in answers]
+
+
+@pytest.mark.parametrize("band", ["age-under-20", "age-50-plus", "age-70-plus"])
+def test_each_age_band_is_answerable_on_its_own(client, band):
+    body = client.post("/api/v1/screening", json={"answers": {band: True}}).get_json()
+    assert body["level"] == "appointment"
+    assert band not in body["unanswered"]
+    assert client.post("/api/v1/screening", json={"answers": {band: False}}).get_json()["level"] == "self-care"
+    # Bands that cannot all be true together are still accepted (the API does not judge).
+    both = client.post("/api/v1/screening", json={"answers": {"age-under-20": True, "age-70-plus": True}})
+    assert both.status_code == 200 and both.get_json()["level"] == "appointment"
