@@ -174,6 +174,51 @@ def test_hold_pauses_posture_and_movement_reminders_on_the_server(new_context, p
     assert server_types() == {"posture-break", "movement-snack", "hydration", "breathing"}
 
 
+def test_a_pause_the_server_missed_is_sent_again_from_any_page(new_context, push_server, push_service):
+    """The result came while the server could not be told (503): the next page the person
+    opens, whichever it is, tells it; and a page with nothing new sends nothing."""
+    base = push_server.url
+    rules = rules_of(push_server)
+    context = new_context(timezone_id="Europe/London")
+    context.error_guard.allow(r"Failed to load resource: the server responded with a status of 503")
+    page = context.new_page()
+    page.goto(base + "/reminders")
+    for type_ in ("posture-break", "movement-snack", "hydration", "breathing"):
+        page.locator(f"#on-{type_}").check()
+    page.locator("#reminder-plan button[type=submit]").click()
+    token = page.evaluate(f"async (sub) => (await import({MODULE})).registerDevice(sub)",
+                          push_service.subscribe().json())["device"]
+
+    def server_types() -> set[str]:
+        stored = requests.get(base + "/api/v1/push/device", headers={"Authorization": f"Bearer {token}"},
+                              timeout=10)
+        return set(stored.json()["reminders"])
+
+    puts: list[int] = []
+    page.on("requestfinished", lambda r: puts.append(1) if r.method == "PUT" else None)
+    page.route("**/api/v1/push/device", lambda route: route.fulfill(status=503, body="")
+               if route.request.method == "PUT" else route.fallback())
+    page.goto(base + "/screening")
+    run_check(page, rules, {"lump-or-deformity": True}, age=40)
+    expect(page.locator("#outcome-title")).to_have_text("Get medical help today")
+    page.wait_for_function("() => window.performance.getEntriesByType('resource')"
+                           ".some((e) => e.name.endsWith('/api/v1/push/device'))")
+    assert server_types() == {"posture-break", "movement-snack", "hydration", "breathing"}
+    assert "posture-break" in page.evaluate("JSON.parse(localStorage.getItem('mbr.reminders')).synced")
+
+    page.unroute("**/api/v1/push/device")
+    page.goto(base + "/about")  # not a page that offers stretches, nor the reminders page
+    page.wait_for_function(
+        "() => JSON.parse(localStorage.getItem('mbr.reminders')).synced.indexOf('posture-break') === -1")
+    assert server_types() == {"hydration", "breathing"}
+    sent = len(puts)
+    page.goto(base + "/stretches")
+    expect(page.locator("#stretch-hold")).to_be_visible()
+    page.goto(base + "/about")
+    expect(page.locator("h1")).to_be_visible()
+    assert len(puts) == sent
+
+
 HOLD_CASES = [
     # (checks as (time, level, yes-answers), assessed (time, covered) or None, index of the holding check or None)
     ([("t1", "same-day", ["fever"])], None, 0),

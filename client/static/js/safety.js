@@ -183,6 +183,13 @@ export function applyHold() {
 export function watchHold() {
   const hold = applyHold();
   lastKey = holdKey(hold);
+  // A phone with push reminders whose last word to the server failed (offline when the
+  // result came, say) tries again on every page, not only on the reminders page: the
+  // server must stop posture and movement reminders while the hold lasts. Cheap when
+  // nothing changed: applySafetyHold() sends only a plan that differs from the last one
+  // the server accepted.
+  const reminders = read(KEYS.reminders, null);
+  if (reminders && typeof reminders.synced === 'string') pauseReminders();
   window.addEventListener('storage', (event) => {
     if (event.key === KEYS.screenings || event.key === KEYS.assessed || event.key === null) holdChanged();
   });
