@@ -100,6 +100,14 @@ def test_london_with_us_english_never_shows_911(new_context, live_server):
     expect(page.locator("#get-help-now a[data-call]")).to_have_text("Call 999 now")
     expect(page.locator("#get-help-now a[data-call]")).to_have_attribute("href", "tel:999")
     expect(page.locator("#get-help-now p").first).to_contain_text("need help now: call 999.")
+    # Every stop rule carries the same call (routine and stretch pages, the library).
+    exercise = next(iter(live_server.app.extensions["mbr_content"].exercises))
+    for url in ("/routines/desk-reset", f"/stretches/{exercise}", "/stretches"):
+        page.goto(live_server.url + url)
+        call = page.locator(".note-stop a[data-call]")
+        expect(call).to_have_attribute("href", "tel:999")
+        expect(call).to_have_text("Call 999 now")
+        expect(call).to_be_visible()
 
 
 @pytest.mark.browser

@@ -199,3 +199,32 @@ def test_about_shows_a_review_once_one_is_recorded(content_copy, tmp_path):
     assert str(escape("Reviewed by Dr A Example (GP) on 10 January 2027.")) in html
     assert "next review due 10 July 2027" in html
     assert "not yet reviewed" not in html
+
+
+def test_get_help_now_and_every_stop_rule_carry_the_call_button(app, client):
+    """Issue 9 item 1: "Get help now" on home (and the offline page) and the stop rule on
+    every routine, stretch, library and cause page have the one-tap call and the way to
+    set the number. The page fills in the person's number (tests/test_browser_emergency_numbers.py)."""
+    from server.pages import page_urls
+
+    content = app.extensions["mbr_content"]
+    with_stop_rule = []
+    for url in ["/", "/offline", *page_urls(content)]:
+        tree = Tree(client.get(url).get_data(as_text=True))
+        boxes = [n for n in tree.walk() if n["attrs"].get("id") == "get-help-now"
+                 or "note-stop" in (n["attrs"].get("class") or "").split()]
+        for box in boxes:
+            calls = [n for n in tree.walk(box) if n["tag"] == "a" and n["attrs"].get("data-call") == "now"]
+            assert len(calls) == 1, url
+            assert calls[0]["attrs"]["href"].startswith("tel:"), url
+            hints = [n for n in tree.walk(box)
+                     if n["tag"] == "a" and n["attrs"].get("href") == "/settings#emergency-title"]
+            assert len(hints) == 1, url
+        if any("note-stop" in (b["attrs"].get("class") or "") for b in boxes):
+            with_stop_rule.append(url)
+        if url in ("/", "/offline"):
+            assert [b["attrs"].get("id") for b in boxes] == ["get-help-now"], url
+    expected = ["/stretches", *[f"/stretches/{e}" for e in content.exercises],
+                *[f"/routines/{r}" for r in content.routines],
+                *[f"/causes/{c['category']}/{c['id']}" for c in content.causes.values()]]
+    assert sorted(with_stop_rule) == sorted(expected)
