@@ -234,3 +234,25 @@ def test_offline_screening_never_sends_answers(context, live_server):
     page.goto(live_server.url + "/routines/desk-reset")
     expect(page.locator("#stretch-hold")).to_be_visible()
     expect(page.locator("#player-start")).to_be_hidden()
+
+
+def test_age_not_given_plays_safe_in_one_plain_line(london, live_server):
+    """"I'd rather not say" counts as "not sure" for every age band (an appointment); the
+    result says so once instead of listing "under 20" next to "70 or over"."""
+    rules = rules_of(live_server)
+    page = london
+    page.goto(live_server.url + "/screening")
+    run_check(page, rules, {}, age=None)
+    expect(page.locator("#outcome-title")).to_have_text("Book a doctor's appointment")
+    expect(page.locator("#outcome-reasons li")).to_have_text(
+        ["You did not give your age. Some warning signs depend on age, so the check plays safe."])
+    saved = page.evaluate("JSON.parse(localStorage.getItem('mbr.screenings')).at(-1)")
+    # The record keeps what the rules gave (the server gives the same).
+    assert saved["reasons"] == list(evaluate(rules, saved["answers"]).reasons)
+    assert len(saved["reasons"]) == 3
+    # With another sign, that sign's reason stays and the age line follows the rules' order.
+    page.locator("#screening-again").click()
+    run_check(page, rules, {"not-improving": True}, start=False)
+    expect(page.locator("#outcome-reasons li")).to_have_text([
+        "You did not give your age. Some warning signs depend on age, so the check plays safe.",
+        "Pain that is not improving after 2 weeks, or is getting worse"])

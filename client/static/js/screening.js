@@ -284,6 +284,22 @@ function finish(stopped) {
   renderHistory();
 }
 
+// Age not given: every age band counts as "not sure" (so as yes), and listing "under 20"
+// next to "70 or over" would read as a mistake. Show one line that says what happened.
+const AGE_REASONS = new Set(rules.signs.filter((s) => s.reason && ageQuestions.some((q) => q.signs.includes(s.id))).map((s) => s.reason));
+export const AGE_NOT_GIVEN = 'You did not give your age. Some warning signs depend on age, so the check plays safe.';
+
+function shownReasons(record) {
+  const given = record.answers || {};
+  if (!ageQuestions.length || !ageQuestions.every((q) => given[q.id] === UNSURE)) return record.reasons;
+  const out = [];
+  for (const r of record.reasons) {
+    if (!AGE_REASONS.has(r)) out.push(r);
+    else if (!out.includes(AGE_NOT_GIVEN)) out.push(AGE_NOT_GIVEN);
+  }
+  return out;
+}
+
 function renderOutcome(record, announce, { held = false, current = true } = {}) {
   const level = levelById[record.level] || levelById['self-care'];
   const help = localHelp();
@@ -303,7 +319,7 @@ function renderOutcome(record, announce, { held = false, current = true } = {}) 
   if (record.reasons && record.reasons.length) {
     box.append(el('h3', {}, 'Why'));
     const why = el('ul', { id: 'outcome-reasons' });
-    for (const r of record.reasons) why.append(el('li', {}, r));
+    for (const r of shownReasons(record)) why.append(el('li', {}, r));
     box.append(why);
   }
   box.append(el('h3', {}, 'What to do next'));
