@@ -64,6 +64,10 @@ def test_yes_to_chest_pain_shows_the_call_button_on_the_very_next_screen(london,
     page.locator("#screening-start").click()
     expect(page.locator("#screening-question")).to_have_text("Do you have pain, pressure or tightness in your chest?")
     expect(page.locator("#screening-progress")).to_have_text("Question 1 of 32")
+    # The call is one tap away on the question screen itself.
+    expect(page.locator("#screening-now")).to_have_text("Need help now? Call 999 now")
+    expect(page.locator("#screening-now a")).to_have_attribute("href", "tel:999")
+    assert page.locator("#screening-now a").bounding_box()["height"] >= 44
     page.locator("#answer-yes").click()
     # The very next screen: the result, no further question.
     expect(page.locator("#outcome-title")).to_have_text("Call emergency services now")

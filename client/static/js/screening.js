@@ -173,6 +173,10 @@ function show(step) {
   ];
   if (step === AGE_STEP) nodes.push(...ageScreen());
   else nodes.push(...questionScreen(rules.questions.find((q) => q.id === step)));
+  // The call stays one tap away on every question, not only above the check.
+  const now = el('p', { class: 'now-call', id: 'screening-now' }, 'Need help now? ');
+  now.append(el('a', { class: 'btn', href: 'tel:112', 'data-call': 'now' }, 'Call your emergency number'));
+  nodes.push(now);
   if (trail.length > 1) {
     const back = el('button', { type: 'button', class: 'btn btn-quiet', id: 'answer-back' }, 'Back');
     back.addEventListener('click', () => show(trail[trail.length - 2]));
@@ -181,6 +185,7 @@ function show(step) {
     nodes.push(row);
   }
   app.replaceChildren(...nodes);
+  fillNumbers(document.getElementById('screening-now'));
   focusHeading(document.getElementById('screening-question'));
   // One-handed: the question and its answers on one screen, above the tab bar.
   app.scrollIntoView({ block: 'start' });
