@@ -260,3 +260,17 @@ def test_age_not_given_plays_safe_in_one_plain_line(london, live_server):
     expect(page.locator("#outcome-reasons li")).to_have_text([
         "You did not give your age. Some warning signs depend on age, so the check plays safe.",
         "Pain that is not improving after 2 weeks, or is getting worse"])
+
+
+def test_pain_on_breathing_in_with_coughing_blood_stops_at_once(london, live_server):
+    """The more cautious reading (NHS pulmonary embolism: 999 with pain in the chest or
+    upper back): the check stops on the follow-up that completes the combination."""
+    rules = rules_of(live_server)
+    page = london
+    page.goto(live_server.url + "/screening")
+    asked = run_check(page, rules, {"pain-on-breathing-in": True, "coughing-blood": "unsure"})
+    assert asked[-3:] == ["pain-on-breathing-in", "breathless", "coughing-blood"]
+    expect(page.locator("#outcome-title")).to_have_text("Call emergency services now")
+    expect(page.locator("#call-emergency")).to_have_attribute("href", "tel:999")
+    expect(page.locator("#outcome-reasons li")).to_have_text(
+        ["Pain worse on breathing in, with coughing up blood or a swollen calf", "Coughing up blood"])
