@@ -640,16 +640,19 @@ def test_time_patterns_match_the_whole_value_everywhere(sqlite_app, push_service
 def test_malformed_and_huge_bodies_are_refused_as_json(sqlite_app, push_service):
     client = sqlite_app.test_client()
     cases = [
-        dict(data="{not json", content_type="application/json"),
-        dict(data="[]", content_type="application/json"),
-        dict(data="subscription=1", content_type="application/x-www-form-urlencoded"),
-        dict(json={**_good(push_service), "padding": "x" * 100_000}),
+        (dict(data="{not json", content_type="application/json"), 400, {"_json": ["Invalid JSON body."]}),
+        (dict(data="[]", content_type="application/json"), 422, {"_schema": ["Invalid input type."]}),
+        # A form carries no JSON body: both required fields are missing.
+        (dict(data="subscription=1", content_type="application/x-www-form-urlencoded"), 422,
+         {"plan": ["Missing data for required field."], "subscription": ["Missing data for required field."]}),
+        (dict(json={**_good(push_service), "padding": "x" * 100_000}), 413, None),
     ]
-    for kwargs in cases:
+    for kwargs, status, errors in cases:
         response = client.post("/api/v1/push/subscriptions", **kwargs)
-        assert 400 <= response.status_code < 500, kwargs.get("content_type")
-        assert response.is_json and ErrorSchema().validate(response.get_json()) == {}
-    assert response.status_code == 413
+        assert response.status_code == status, (kwargs.get("content_type"), response.get_json())
+        body = response.get_json()
+        assert ErrorSchema().validate(body) == {} and body["status"] == status
+        assert body.get("errors") == errors
     assert counts(sqlite_app) == (0, 0)
 
 
