@@ -668,8 +668,8 @@ def test_updates_are_validated_before_anything_changes(app, client, push_service
 # --- Rate limits and caps ---------------------------------------------------------------
 
 
-def test_subscription_endpoints_are_rate_limited(instance, clock, push_service):
-    app = make_app(instance, clock, push_service, PUSH_RATE_LIMIT=3)
+def test_subscription_endpoints_are_rate_limited(instance, clock, push_service, database_url):
+    app = make_app(instance, clock, push_service, database_url, PUSH_RATE_LIMIT=3)
     client = app.test_client()
     first = subscribe(client, push_service.subscribe(), plan(item("posture-break", 30)))
     second = subscribe(client, push_service.subscribe(), plan(item("posture-break", 30)))
@@ -694,8 +694,8 @@ def test_subscription_endpoints_are_rate_limited(instance, clock, push_service):
     app.reminders.close()
 
 
-def test_failed_authentication_is_rate_limited_before_the_lookup(instance, clock, push_service):
-    app = make_app(instance, clock, push_service, AUTH_FAILURE_RATE_LIMIT=5)
+def test_failed_authentication_is_rate_limited_before_the_lookup(instance, clock, push_service, database_url):
+    app = make_app(instance, clock, push_service, database_url, AUTH_FAILURE_RATE_LIMIT=5)
     client = app.test_client()
     token = subscribe(client, push_service.subscribe(), plan(item("posture-break", 30)))
     lookups = []
@@ -744,8 +744,8 @@ def test_hsts_follows_the_forwarded_scheme_only_behind_trusted_proxies(instance,
         app.reminders.close()
 
 
-def test_stored_devices_are_capped(instance, clock, push_service):
-    app = make_app(instance, clock, push_service, MAX_DEVICES=2)
+def test_stored_devices_are_capped(instance, clock, push_service, database_url):
+    app = make_app(instance, clock, push_service, database_url, MAX_DEVICES=2)
     client = app.test_client()
     first = push_service.subscribe()
     token = subscribe(client, first, plan(item("posture-break", 30)))
