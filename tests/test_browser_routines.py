@@ -7,17 +7,17 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import wait_for_service_worker
+from tests.test_browser_pwa import wait_for_precache
 
 pytestmark = pytest.mark.browser
 
 
-def go_offline(context, page, base):
-    page.goto(base + "/")
+def go_offline(context, page, server):
+    """Offline once the worker controls the page and its cache holds every file the
+    server precaches (the exact list, not a count)."""
+    page.goto(server.url + "/")
     wait_for_service_worker(page)
-    page.evaluate("navigator.serviceWorker.ready")
-    page.wait_for_function(
-        "caches.keys().then(async (n) => n.length === 1 && (await (await caches.open(n[0])).keys()).length > 20)"
-    )
+    wait_for_precache(page, server)
     context.set_offline(True)
 
 
@@ -29,7 +29,7 @@ def test_full_routine_offline_with_pause_skip_back_and_reload(context, live_serv
     titles = [content.exercises[s["exercise"]]["title"] for s in steps]
     page = context.new_page()
     page.clock.install()
-    go_offline(context, page, live_server.url)
+    go_offline(context, page, live_server)
 
     page.goto(live_server.url + "/routines/desk-reset")
     page.locator("#player-start").click()
