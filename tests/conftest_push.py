@@ -99,6 +99,7 @@ class LocalPushService:
         self._lock = threading.Lock()
         self._released = threading.Event()
         self._held_changed = threading.Condition(self._lock)
+        self._received_changed = threading.Condition(self._lock)
         self._verified_tokens: set[str] = set()
         service = self
 
@@ -193,6 +194,7 @@ class LocalPushService:
                 return self.refuse(400, f"payload does not decrypt: {exc!r}")
         with self._lock:
             self.received.append(Received(sub_id, payload, headers))
+            self._received_changed.notify_all()
             hold = self.hold_after is not None and len(self.received) > self.hold_after
             if hold:
                 self.held += 1
@@ -207,6 +209,17 @@ class LocalPushService:
         with self._held_changed:
             if not self._held_changed.wait_for(lambda: self.held >= count, timeout):
                 raise AssertionError(f"only {self.held} of {count} sends reached the push service")
+
+    def wait_received(self, count: int, timeout: float = 60, alive=lambda: True) -> None:
+        """Block until `count` messages were accepted (an event, not a poll); `alive` is
+        asked every second so a sender that died fails the wait at once."""
+        deadline = time.monotonic() + timeout
+        with self._received_changed:
+            while len(self.received) < count:
+                left = deadline - time.monotonic()
+                if left <= 0 or not alive():
+                    raise AssertionError(f"{len(self.received)} of {count} messages arrived")
+                self._received_changed.wait(min(left, 1.0))
 
     def release(self) -> None:
         self.hold_after = None

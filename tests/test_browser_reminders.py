@@ -256,6 +256,22 @@ def test_push_shows_the_reminder_with_actions_and_start_opens_the_routine(server
     expect(page.locator("#reminder-history")).to_contain_text(f"{kind['title']} started ×1")
     expect(page.locator("#reminder-history")).to_contain_text(f"{kind['title']} snoozed ×1")
 
+    # Offline, Done on a notification cannot reach the server: the worker queues it in
+    # Cache Storage and the page applies it from the queue, once (a reload, from the
+    # cache, neither loses nor repeats it), then clears the queue.
+    context.set_offline(True)
+    offline = json.loads(json.dumps(payload))
+    offline["notification"]["data"].update(id=f"{data['type']}:{data['due'] + 3600_000}",
+                                           due=data["due"] + 3600_000)
+    driver.deliver(offline)
+    click_notification(context, server.url, "done")
+    expect(page.locator("#reminder-history")).to_contain_text(f"{kind['title']} done ×1")
+    page.reload()
+    expect(page.locator("#reminder-history")).to_contain_text(f"{kind['title']} done ×1")
+    assert page.evaluate("caches.open('reminder-device').then((c) => c.match('/__reminders/queue'))"
+                         ".then((r) => r === undefined)")
+    context.set_offline(False)
+
     # Offline, a push that names only the type still shows the right words, and Start
     # opens its routine from the cache.
     context.set_offline(True)

@@ -7,22 +7,18 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import wait_for_service_worker
+from tests.test_browser_pwa import wait_for_precache
 
 pytestmark = pytest.mark.browser
 
 
-def go_offline(context, page, base):
-    page.goto(base + "/")
+def go_offline(context, page, server):
+    """Offline once the worker controls the page and its cache holds every file the
+    server precaches (the exact list, not a count)."""
+    page.goto(server.url + "/")
     wait_for_service_worker(page)
-    page.evaluate("navigator.serviceWorker.ready")
-    page.wait_for_function(
-        "caches.keys().then(async (n) => n.length === 1 && (await (await caches.open(n[0])).keys()).length > 20)"
-    )
+    wait_for_precache(page, server)
     context.set_offline(True)
-
-
-def step_title(page) -> str:
-    return page.locator("#player-now").inner_text()
 
 
 def test_full_routine_offline_with_pause_skip_back_and_reload(context, live_server):
@@ -33,42 +29,42 @@ def test_full_routine_offline_with_pause_skip_back_and_reload(context, live_serv
     titles = [content.exercises[s["exercise"]]["title"] for s in steps]
     page = context.new_page()
     page.clock.install()
-    go_offline(context, page, live_server.url)
+    go_offline(context, page, live_server)
 
     page.goto(live_server.url + "/routines/desk-reset")
     page.locator("#player-start").click()
-    assert step_title(page) == titles[0]
-    assert page.locator("#player-progress-text").inner_text() == f"Step 1 of {len(steps)}"
-    assert page.locator("#player-count").inner_text() == f"0:{steps[0]['seconds']:02d}"
-    assert page.locator("#player-next").inner_text() == f"Next: {titles[1]}"
+    expect(page.locator("#player-now")).to_have_text(titles[0], use_inner_text=True)
+    expect(page.locator("#player-progress-text")).to_have_text(f"Step 1 of {len(steps)}", use_inner_text=True)
+    expect(page.locator("#player-count")).to_have_text(f"0:{steps[0]['seconds']:02d}", use_inner_text=True)
+    expect(page.locator("#player-next")).to_have_text(f"Next: {titles[1]}", use_inner_text=True)
 
     # The first step runs out by itself.
     page.clock.run_for(steps[0]["seconds"] * 1000 + 400)
-    assert step_title(page) == titles[1]
+    expect(page.locator("#player-now")).to_have_text(titles[1], use_inner_text=True)
 
     # Pause holds the time.
     page.clock.run_for(3000)
     page.locator("#player-pause").click()
     held = page.locator("#player-count").inner_text()
     page.clock.run_for(60_000)
-    assert page.locator("#player-count").inner_text() == held
-    assert step_title(page) == titles[1]
-    assert page.locator("#player-pause").inner_text() == "Resume"
+    expect(page.locator("#player-count")).to_have_text(held, use_inner_text=True)
+    expect(page.locator("#player-now")).to_have_text(titles[1], use_inner_text=True)
+    expect(page.locator("#player-pause")).to_have_text("Resume", use_inner_text=True)
     page.locator("#player-pause").click()
     page.clock.run_for(1200)
-    assert page.locator("#player-count").inner_text() != held
+    expect(page.locator("#player-count")).not_to_have_text(held, use_inner_text=True)
 
     # Skip moves on, back moves back to the start of the previous step.
     page.locator("#player-skip").click()
-    assert step_title(page) == titles[2]
+    expect(page.locator("#player-now")).to_have_text(titles[2], use_inner_text=True)
     page.locator("#player-back").click()
-    assert step_title(page) == titles[1]
-    assert page.locator("#player-count").inner_text() == f"0:{steps[1]['seconds']:02d}"
+    expect(page.locator("#player-now")).to_have_text(titles[1], use_inner_text=True)
+    expect(page.locator("#player-count")).to_have_text(f"0:{steps[1]['seconds']:02d}", use_inner_text=True)
 
     # A reload mid-routine resumes at the same step (offline, from the cache).
     page.clock.run_for(2000)
     page.reload()
-    assert step_title(page) == titles[1]
+    expect(page.locator("#player-now")).to_have_text(titles[1], use_inner_text=True)
     expect(page.locator(".stage")).to_be_visible()
 
     # Run to the end; completion is recorded on the device.
@@ -88,7 +84,7 @@ def test_plan_on_home_follows_the_choices(context, live_server):
     choices = content.choices
     page = context.new_page()
     page.goto(live_server.url + "/")
-    assert page.locator("#plan-form").is_visible()
+    expect(page.locator("#plan-form")).to_be_visible()
 
     def first_routine(choice_ids):
         routines = [r for c in choice_ids for r in choices[c]["routines"]]
@@ -99,25 +95,24 @@ def test_plan_on_home_follows_the_choices(context, live_server):
     page.locator("#plan-form input[value='desk-work']").check()
     page.locator("#plan-form button[type=submit]").click()
     expected = content.routines[first_routine(["desk-work"])]["title"]
-    assert page.locator("#plan-routine").inner_text() == f"Start: {expected}"
-    reminders = page.locator("#plan-reminders").inner_text()
+    expect(page.locator("#plan-routine")).to_have_text(f"Start: {expected}", use_inner_text=True)
     for rid in choices["desk-work"]["reminders"]:
-        assert content.reminders[rid]["title"] in reminders
+        expect(page.locator("#plan-reminders")).to_contain_text(content.reminders[rid]["title"])
 
     page.goto(live_server.url + "/settings")
-    assert page.locator("#settings-plan input[value='desk-work']").is_checked()
+    expect(page.locator("#settings-plan input[value='desk-work']")).to_be_checked()
     page.locator("#settings-plan input[value='desk-work']").uncheck()
     page.locator("#settings-plan input[value='stress']").check()
     page.locator("#settings-plan button[type=submit]").click()
     page.goto(live_server.url + "/")
     expected = content.routines[first_routine(["stress"])]["title"]
-    assert page.locator("#plan-routine").inner_text() == f"Start: {expected}"
+    expect(page.locator("#plan-routine")).to_have_text(f"Start: {expected}", use_inner_text=True)
 
     page.goto(live_server.url + "/settings")
     page.locator("#settings-plan input[value='diagnosed-spine']").check()
     page.locator("#settings-plan button[type=submit]").click()
     page.goto(live_server.url + "/")
-    assert "clinician" in page.locator("#plan-view .note-caution").inner_text()
+    expect(page.locator("#plan-view .note-caution")).to_contain_text("clinician")
     routine_id = page.locator("#plan-routine").get_attribute("href").split("/")[2].split("?")[0]
     assert content.routines[routine_id]["gentle"]
 
@@ -165,5 +160,5 @@ def test_export_import_and_erase(context, live_server, tmp_path):
                 "buffer": json.dumps(exported).encode()}]
     )
     expect(page.locator("#data-status")).to_contain_text("Imported")
-    assert page.locator("#settings-plan input[value='stress']").is_checked()
+    expect(page.locator("#settings-plan input[value='stress']")).to_be_checked()
     expect(page.locator("#history")).to_contain_text("2026-11-20: calm-down, 4 min")

@@ -196,33 +196,28 @@ def test_two_workers_send_each_reminder_once_and_stop_cleanly(app, instance, pus
     assert push_service.problems == []
 
 
-def serve(instance: str, port: int, **env: str) -> subprocess.Popen:
-    environment = worker_env(instance, None, PORT=str(port), HOST="127.0.0.1", **env)
+def serve(instance: str, port: int, database_url: str | None = None, **env: str) -> subprocess.Popen:
+    environment = worker_env(instance, database_url, PORT=str(port), HOST="127.0.0.1", **env)
     return subprocess.Popen([sys.executable, "-m", "server"], cwd=ROOT, env=environment, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
 
 
 def wait_until_serving(process: subprocess.Popen, port: int) -> None:
-    line = process.stdout.readline()
-    while line and "Mid-Back Relief on http" not in line:
-        line = process.stdout.readline()
-    assert line, "python -m server exited"
+    """Read the log until waitress says it listens (it logs that after binding)."""
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if f"Serving on http://127.0.0.1:{port}" in line:
+            break
+    else:
+        raise AssertionError("python -m server exited:\n" + "".join(seen[-20:]))
     threading.Thread(target=process.stdout.read, daemon=True).start()  # keep the pipe drained
-    # The line comes just before waitress binds: wait for the port to accept.
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=5).close()
-            return
-        except ConnectionRefusedError:
-            assert time.monotonic() < deadline and process.poll() is None, "python -m server is not listening"
-            time.sleep(0.05)
 
 
-def test_python_m_server_runs_its_scheduler_thread(tmp_path, push_service):
+def test_python_m_server_runs_its_scheduler_thread(tmp_path, push_service, database_url):
     """The served app (waitress + scheduler thread) delivers a reminder that falls due."""
     instance, port = str(tmp_path / "served"), free_port()
-    server = serve(instance, port, MBR_SCHEDULER_POLL_SECONDS="0.2")
+    server = serve(instance, port, database_url, MBR_SCHEDULER_POLL_SECONDS="0.2")
     try:
         wait_until_serving(server, port)
         key = requests.get(f"http://127.0.0.1:{port}/api/v1/push/key", timeout=10).json()["public_key"]
@@ -234,17 +229,14 @@ def test_python_m_server_runs_its_scheduler_thread(tmp_path, push_service):
         # Bring its first reminder forward to now (through the same database).
         from server.reminders.store import Store, default_url
 
-        store = Store(default_url(instance))
+        store = Store(database_url or default_url(instance))
         due = int(time.time())
         from server.reminders.store import Schedule
 
         with store.session.begin() as session:
             session.execute(update(Schedule).values(due_at=due, send_at=due))
         store.dispose()
-        deadline = time.monotonic() + 60
-        while not push_service.received:
-            assert time.monotonic() < deadline and server.poll() is None, "no reminder from the served app"
-            time.sleep(0.05)  # polling for the message
+        push_service.wait_received(1, alive=lambda: server.poll() is None)
         [message] = push_service.messages_for(subscriber)
         assert message["notification"]["data"] == {"id": f"posture-break:{due * 1000}", "type": "posture-break",
                                                    "due": due * 1000}
