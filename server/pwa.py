@@ -16,7 +16,6 @@ from .content import Content
 from .http import Body
 from .pages import page_urls, rendered_once
 from .reminders import Reminders
-from .reminders.schemas import NOTIFICATION_SNOOZE_MINUTES
 
 bp = Blueprint("pwa", __name__)
 
@@ -123,7 +122,8 @@ def init_app(app: Flask, reminders: Reminders) -> None:
             # The same payload the scheduler pushes, without a due time: the worker
             # completes it for reminders the open page asks it to show.
             reminder_payloads=reminders.payload_templates(),
-            snooze_minutes=NOTIFICATION_SNOOZE_MINUTES,
+            # Storage names and actions: the same data the pages import (reminder-data.js).
+            reminder_client=app.extensions["mbr_reminder_client"],
             icon=get_assets().url("icons/icon-192.png"),
             badge=get_assets().url("icons/badge-96.png"),
         )

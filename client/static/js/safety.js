@@ -10,7 +10,7 @@
 // hold stretches again; only an answer that is new, or that went away and came back.
 //
 // Whenever the hold changes, this module emits `mbr:hold-changed` on `document`
-// ({detail: {held, level}}) and asks the server, through reminders.js
+// ({detail: {held, level}}) and asks the server, through push-device.js
 // applySafetyHold(), to pause posture-break and movement reminders (no reason sent).
 import { KEYS, read, write } from './storage.js';
 import { fillNumbers, localHelp } from './emergency.js';
@@ -64,7 +64,7 @@ function holdKey(hold) {
 
 async function pauseReminders() {
   try {
-    const reminders = await import('./reminders.js');
+    const reminders = await import('./push-device.js');
     await reminders.applySafetyHold();
   } catch (err) {
     // Offline or no push device: the reminders page syncs the plan on its next visit.
