@@ -173,8 +173,9 @@ def test_replace_shows_the_change_then_makes_the_phone_hold_the_file(settings_pa
     page = settings_page
     load_file(page, {**FORMAT, "data": THEIRS})
     expect(page.locator("#import-preview")).to_be_visible()
-    row = page.locator('#import-rows tr[data-section="history"]')
-    expect(row.locator("td")).to_have_text(["2", "2", "3"])
+    row = page.locator('#import-rows li[data-section="history"]')
+    expect(row).to_have_attribute("data-counts", "2 2 3")
+    expect(row).to_have_text("Routines done: 2 on this phone, 2 in the file. Merge gives 3; Replace gives 2.")
     page.locator("#import-replace").click()
     expect(page.locator("#data-status")).to_contain_text("Imported")
     after = {k: json.loads(v) if v else None for k, v in stored(page).items()}
@@ -197,7 +198,7 @@ def test_merge_keeps_both_histories_without_duplicates(settings_page):
     assert after["mbr.preferences"] == {"emergencyNumber": "112", "sound": False, "speech": True}
     # Merging the same file again adds nothing.
     load_file(page, {**FORMAT, "data": THEIRS})
-    expect(page.locator('#import-rows tr[data-section="history"] td')).to_have_text(["3", "2", "3"])
+    expect(page.locator('#import-rows li[data-section="history"]')).to_have_attribute("data-counts", "3 2 3")
     page.locator("#import-merge").click()
     expect(page.locator("#data-status")).to_contain_text("Merged")
     assert len(json.loads(stored(page)["mbr.history"])) == 3

@@ -14,6 +14,7 @@
 // applySafetyHold(), to pause posture-break and movement reminders (no reason sent).
 import { KEYS, read, write } from './storage.js';
 import { fillNumbers, localHelp } from './emergency.js';
+import { el } from './dom.js';
 
 export const HOLD_LEVELS = new Set(['emergency', 'same-day']);
 export const HOLD_EVENT = 'mbr:hold-changed';
@@ -92,13 +93,6 @@ export function markAssessed() {
 }
 
 // --- The page -----------------------------------------------------------------------
-
-function el(tag, attrs = {}, text) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 /** The emergency call button and its "Not your number?" link, filled for this person. */
 export function callButtons(help = localHelp(), { big = false, id = 'call-emergency' } = {}) {

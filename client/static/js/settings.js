@@ -202,10 +202,12 @@ function closePreview() {
 
 async function showPreview(data) {
   const rows = await preview(data);
+  // A list rather than a table: four columns do not fit a 320 px phone.
   document.getElementById('import-rows').replaceChildren(...rows.map((r) => {
-    const tr = el('tr', { 'data-section': r.name });
-    tr.append(el('th', { scope: 'row' }, r.label), el('td', {}, String(r.here)), el('td', {}, String(r.file)), el('td', {}, String(r.merge)));
-    return tr;
+    const li = el('li', { 'data-section': r.name, 'data-counts': `${r.here} ${r.file} ${r.merge}` });
+    li.append(el('strong', {}, r.label), document.createTextNode(
+      `: ${r.here} on this phone, ${r.file} in the file. Merge gives ${r.merge}; Replace gives ${r.replace}.`));
+    return li;
   }));
   pending = data;
   previewBox.hidden = false;
