@@ -16,9 +16,18 @@ async function deviceCache() {
   }
 }
 
+// Reading never creates the cache: every page asks, most phones never subscribe.
+async function stored(key) {
+  if (!('caches' in window)) return null;
+  try {
+    return (await caches.match(key, { cacheName: DEVICE_CACHE })) || null;
+  } catch (err) {
+    return null;
+  }
+}
+
 export async function deviceToken() {
-  const cache = await deviceCache();
-  const hit = cache && await cache.match(DEVICE_KEY);
+  const hit = await stored(DEVICE_KEY);
   if (!hit) return null;
   try {
     const token = (await hit.json()).token;
@@ -29,6 +38,7 @@ export async function deviceToken() {
 }
 
 export async function setDeviceToken(token) {
+  if (!token && !(await stored(DEVICE_KEY))) return;
   const cache = await deviceCache();
   if (!cache) return;
   if (token) await cache.put(DEVICE_KEY, new Response(JSON.stringify({ token }), { headers: { 'Content-Type': 'application/json' } }));
@@ -38,8 +48,7 @@ export async function setDeviceToken(token) {
 /** Actions taken on notifications while no page could apply them (sw.js queues them);
  * read and cleared. */
 export async function takeQueue() {
-  const cache = await deviceCache();
-  const hit = cache && await cache.match(QUEUE_KEY);
+  const hit = await stored(QUEUE_KEY);
   if (!hit) return { items: [], clear: async () => {} };
   let items = [];
   try {
@@ -47,7 +56,7 @@ export async function takeQueue() {
   } catch (err) {
     items = [];
   }
-  return { items: Array.isArray(items) ? items : [], clear: () => cache.delete(QUEUE_KEY) };
+  return { items: Array.isArray(items) ? items : [], clear: async () => (await deviceCache()).delete(QUEUE_KEY) };
 }
 
 export async function api(method, path, body, token) {
