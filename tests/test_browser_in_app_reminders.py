@@ -280,3 +280,25 @@ def test_a_drink_notification_offers_a_glass_not_a_routine(live_server, london):
     templates = live_server.app.reminders.payload_templates()
     assert templates["hydration"]["notification"]["navigate"] == "/reminders"
     assert [a["action"] for a in templates["hydration"]["notification"]["actions"]] == ["drank", "snooze"]
+
+
+def test_a_push_button_link_is_applied_once(live_server, london):
+    """Safari shows a push by itself and opens the button's link
+    (/reminders?action=drank&reminder=<id>): the page applies it once and tidies the URL."""
+    context = london()
+    context.clock.install(time=datetime(2024, 6, 3, 9, 31, tzinfo=LONDON))
+    page = context.new_page()
+    link = f"/reminders?action=drank&reminder=hydration%3A{DUE_0930}"
+    page.goto(live_server.url + link)
+    expect(page.locator("#glasses-text")).to_have_text("1 of 8 glasses")
+    expect(page).to_have_url(live_server.url + "/reminders")
+    page.goto(live_server.url + link)  # the same link again (back button, a second tap)
+    page.evaluate(LOOK)
+    expect(page).to_have_url(live_server.url + "/reminders")
+    expect(page.locator("#glasses-text")).to_have_text("1 of 8 glasses")
+    # An action the type does not offer is ignored.
+    page.goto(live_server.url + f"/reminders?action=drank&reminder=posture-break%3A{DUE_0930}")
+    page.evaluate(LOOK)
+    expect(page).to_have_url(live_server.url + f"/reminders?action=drank&reminder=posture-break%3A{DUE_0930}")
+    log = page.evaluate("JSON.parse(localStorage.getItem('mbr.reminders')).log")
+    assert [(e["type"], e["action"]) for e in log] == [("hydration", "drank")]
