@@ -20,6 +20,7 @@ from .reminders import Reminders
 bp = Blueprint("pwa", __name__)
 
 THEME_COLOR = "#0f5c5a"
+THEME_COLOR_DARK = "#10201f"  # the browser bar in dark mode (base.html)
 BACKGROUND_COLOR = "#f7f5f0"
 
 
@@ -108,6 +109,8 @@ def precache_urls(content: Content) -> list[str]:
 
 def init_app(app: Flask, reminders: Reminders) -> None:
     app.register_blueprint(bp)
+    # The manifest and every page's <meta name="theme-color"> use the same colours.
+    app.jinja_env.globals.update(theme_color=THEME_COLOR, theme_color_dark=THEME_COLOR_DARK)
     content: Content = app.extensions["mbr_content"]
     with app.app_context():
         manifest_json = json.dumps(build_manifest(content), indent=1)

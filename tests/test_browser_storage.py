@@ -277,3 +277,15 @@ def test_a_year_of_heavy_use_exports_well_under_the_import_cap(live_server, page
     }}""")
     print(f"a year of heavy use exports to {size} bytes; the import cap is {cap} bytes")
     assert size < cap / 4
+
+
+def test_settings_say_how_much_is_stored_and_whether_it_is_protected(settings_page):
+    page = settings_page
+    size = page.evaluate(f"import({STORAGE}).then((m) => m.storedBytes())")
+    assert size > 0
+    expect(page.locator("#storage-info")).to_contain_text("Your plan, history and settings take")
+    expect(page.locator("#storage-info")).to_contain_text("this browser holds")
+    # A tab in a test profile is not installed, so nothing has asked for persistence.
+    persisted = page.evaluate("navigator.storage.persisted()")
+    expect(page.locator("#storage-persist")).to_have_attribute("data-persisted", str(persisted).lower())
+    expect(page.locator("#storage-persist")).to_contain_text("Kept safe" if persisted else "Not protected yet")
