@@ -302,3 +302,26 @@ def test_a_push_button_link_is_applied_once(live_server, london):
     expect(page).to_have_url(live_server.url + f"/reminders?action=drank&reminder=posture-break%3A{DUE_0930}")
     log = page.evaluate("JSON.parse(localStorage.getItem('mbr.reminders')).log")
     assert [(e["type"], e["action"]) for e in log] == [("hydration", "drank")]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_banner_has_no_axe_violations_and_fits_a_small_phone(live_server, new_context, scheme):
+    from tests.conftest import SMALL_PHONE
+    from tests.test_accessibility import violations
+
+    context = new_context(viewport=SMALL_PHONE, color_scheme=scheme, timezone_id="Europe/London")
+    context.clock.install(time=MONDAY_0929)
+    page = context.new_page()
+    page.goto(live_server.url + "/")
+    page.evaluate("(plan) => localStorage.setItem('mbr.reminders', plan)",
+                  custom_plan({"posture-break": 30, "hydration": 30}))
+    page.goto(live_server.url + "/stretches")
+    page.evaluate(LOOK)
+    context.clock.run_for(75_000)
+    expect(page.locator("#reminder-banner")).to_be_visible()
+    assert violations(page) == []
+    # One-handed on 320 px: every action is a full-width target at least 44 px tall.
+    for button in page.locator("#reminder-banner .actions > *").all():
+        box = button.bounding_box()
+        assert box["height"] >= 44 and box["x"] >= 0 and box["x"] + box["width"] <= SMALL_PHONE["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= SMALL_PHONE["width"]

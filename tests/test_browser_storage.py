@@ -289,3 +289,11 @@ def test_settings_say_how_much_is_stored_and_whether_it_is_protected(settings_pa
     persisted = page.evaluate("navigator.storage.persisted()")
     expect(page.locator("#storage-persist")).to_have_attribute("data-persisted", str(persisted).lower())
     expect(page.locator("#storage-persist")).to_contain_text("Kept safe" if persisted else "Not protected yet")
+
+
+def test_the_import_preview_has_no_axe_violations(settings_page):
+    from tests.test_accessibility import violations
+
+    load_file(settings_page, {**FORMAT, "data": THEIRS})
+    expect(settings_page.locator("#import-preview")).to_be_visible()
+    assert violations(settings_page) == []
