@@ -47,6 +47,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> MidBackRelief:
 
     from . import api, assets, jsonlimits, pages, pwa, regions, reminders, screening_api, security
     from .reminders import api as reminders_api
+    from .reminders.client import CLIENT_MODULE as REMINDER_CLIENT_MODULE
+    from .reminders.client import client_data as reminder_client_data
+    from .reminders.client import client_module as reminder_client_module
 
     if int(settings["TRUSTED_PROXIES"]) > 0:
         # The client's address and scheme as the trusted proxies saw them: rate limits
@@ -56,12 +59,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> MidBackRelief:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
 
     app.reminders = reminders.setup(settings, content.reminders.values())
+    reminder_client = reminder_client_data(app.reminders.texts, content.reminders.values(),
+                                           content.choices.values(), int(settings["REMINDER_GRACE_SECONDS"]),
+                                           [level["id"] for level in content.screening["levels"]])
+    app.extensions["mbr_reminder_client"] = reminder_client
     assets.init_app(
         app,
         client / "static",
         {
             assets.SPRITE: sprite(content.illustrations, content.illustration_parts),
             regions.CLIENT_MODULE: regions.client_module(content.screening),
+            REMINDER_CLIENT_MODULE: reminder_client_module(reminder_client),
         },
     )
     security.init_app(app)

@@ -185,6 +185,13 @@ class ReminderSchema(_Strict):
     default_interval_minutes = fields.Integer(
         required=True, strict=True, validate=validate.Range(min=15, max=240)
     )
+    # What the reminder offers (notification buttons and the in-app banner): "start"
+    # opens `routine`, "drank" counts a glass toward daily_target.
+    actions = fields.List(
+        fields.String(validate=validate.OneOf(["start", "snooze", "done", "drank"])),
+        load_default=lambda: ["start", "snooze", "done"],
+        validate=validate.Length(min=1, max=3),
+    )
     daily_target = fields.Integer(
         load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1, max=20)
     )
@@ -193,6 +200,14 @@ class ReminderSchema(_Strict):
     target_warning = fields.Nested(TargetWarningSchema, load_default=None, allow_none=True)
     tips = _texts()
     sources = _ids(1)
+
+    @validates_schema
+    def _actions_fit(self, data, **kwargs):
+        actions = data.get("actions") or []
+        if len(set(actions)) != len(actions):
+            raise ValidationError("Each action at most once.", "actions")
+        if "drank" in actions and data.get("daily_target") is None:
+            raise ValidationError('"drank" needs a daily_target to count toward.', "actions")
 
     @validates_schema
     def _target_has_a_warning(self, data, **kwargs):

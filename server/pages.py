@@ -186,4 +186,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["app_data_json"] = _script_json(client)
     app.jinja_env.globals["screening_json"] = _script_json(screening_client(content))
     app.jinja_env.globals["region_options"] = region_options(content)
+    # The plan editor's limits, from the rules (never retyped in a template).
+    app.jinja_env.globals["reminder_limits"] = rem.client_constants()
     app.register_blueprint(bp)

@@ -16,11 +16,11 @@ from .content import Content
 from .http import Body
 from .pages import page_urls, rendered_once
 from .reminders import Reminders
-from .reminders.schemas import NOTIFICATION_SNOOZE_MINUTES
 
 bp = Blueprint("pwa", __name__)
 
 THEME_COLOR = "#0f5c5a"
+THEME_COLOR_DARK = "#10201f"  # the browser bar in dark mode (base.html)
 BACKGROUND_COLOR = "#f7f5f0"
 
 
@@ -109,6 +109,8 @@ def precache_urls(content: Content) -> list[str]:
 
 def init_app(app: Flask, reminders: Reminders) -> None:
     app.register_blueprint(bp)
+    # The manifest and every page's <meta name="theme-color"> use the same colours.
+    app.jinja_env.globals.update(theme_color=THEME_COLOR, theme_color_dark=THEME_COLOR_DARK)
     content: Content = app.extensions["mbr_content"]
     with app.app_context():
         manifest_json = json.dumps(build_manifest(content), indent=1)
@@ -123,7 +125,8 @@ def init_app(app: Flask, reminders: Reminders) -> None:
             # The same payload the scheduler pushes, without a due time: the worker
             # completes it for reminders the open page asks it to show.
             reminder_payloads=reminders.payload_templates(),
-            snooze_minutes=NOTIFICATION_SNOOZE_MINUTES,
+            # Storage names and actions: the same data the pages import (reminder-data.js).
+            reminder_client=app.extensions["mbr_reminder_client"],
             icon=get_assets().url("icons/icon-192.png"),
             badge=get_assets().url("icons/badge-96.png"),
         )

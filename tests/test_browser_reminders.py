@@ -23,7 +23,7 @@ from tests.conftest_push import ManualClock, push_config, push_service_fixture  
 pytestmark = pytest.mark.browser
 
 LONDON = ZoneInfo("Europe/London")
-MODULE = "document.querySelector('script[src*=\"reminders.js\"]').src"
+MODULE = "document.querySelector('script[src*=\"reminders-page.js\"]').src"
 # The rules module as reminders.js imports it (the same instance, configured by the page).
 RULES_MODULE = f"new URL('./reminder-rules.js', {MODULE}).href"
 

@@ -159,6 +159,9 @@ def test_export_import_and_erase(context, live_server, tmp_path):
         files=[{"name": "good.json", "mimeType": "application/json",
                 "buffer": json.dumps(exported).encode()}]
     )
+    # A valid file is previewed first; Replace writes it (tests/test_browser_storage.py
+    # covers merge, refusals and a failed write).
+    page.locator("#import-replace").click()
     expect(page.locator("#data-status")).to_contain_text("Imported")
     expect(page.locator("#settings-plan input[value='stress']")).to_be_checked()
     expect(page.locator("#history")).to_contain_text("2026-11-20: calm-down, 4 min")

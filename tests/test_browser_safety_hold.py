@@ -19,7 +19,7 @@ from tests.test_browser_screening import rules_of, run_check
 pytestmark = pytest.mark.browser
 
 LONDON = ZoneInfo("Europe/London")
-MODULE = "document.querySelector('script[src*=\"reminders.js\"]').src"
+MODULE = "document.querySelector('script[src*=\"reminders-page.js\"]').src"
 
 
 @pytest.fixture

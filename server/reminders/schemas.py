@@ -201,6 +201,15 @@ def api_schemas(types: Iterable[str], allowed_hosts: Iterable[str]) -> ApiSchema
 # --- The reminder payload -------------------------------------------------------------
 
 
+# What each action is called, on a notification button and in the in-app banner.
+ACTION_TITLES = {
+    "start": "Start",
+    "snooze": f"Snooze {NOTIFICATION_SNOOZE_MINUTES} min",
+    "done": "Done",
+    "drank": "I drank a glass",
+}
+
+
 @dataclass(frozen=True)
 class ReminderText:
     """What a notification says for one reminder type, and where it leads."""
@@ -208,16 +217,27 @@ class ReminderText:
     type: str
     title: str
     body: str
-    path: str  # the routine it starts, e.g. /routines/desk-reset
+    path: str  # where a tap on it leads: the routine it starts, e.g. /routines/desk-reset
+    actions: tuple[str, ...] = ("start", "snooze", "done")
+
+    @property
+    def starts_routine(self) -> bool:
+        return "start" in self.actions
 
 
 def reminder_texts(reminders: Iterable[Mapping[str, Any]]) -> dict[str, ReminderText]:
-    return {r["id"]: ReminderText(r["id"], r["title"], r["message"], f"/routines/{r['routine']}")
-            for r in reminders}
+    texts = {}
+    for r in reminders:
+        actions = tuple(r.get("actions") or ("start", "snooze", "done"))
+        # A reminder with nothing to start (a drink) leads to the reminders screen, where
+        # today's glasses are counted, never to an unrelated routine.
+        path = f"/routines/{r['routine']}" if "start" in actions else "/reminders"
+        texts[r["id"]] = ReminderText(r["id"], r["title"], r["message"], path, actions)
+    return texts
 
 
 class PayloadActionSchema(Strict):
-    action = fields.String(required=True, validate=validate.OneOf(["start", "snooze", "done"]))
+    action = fields.String(required=True, validate=validate.OneOf(list(ACTION_TITLES)))
     title = fields.String(required=True, validate=validate.Length(min=1))
     navigate = fields.String(required=True, validate=validate.Length(min=1))
 
@@ -256,23 +276,25 @@ def reminder_payload(text: ReminderText, due_seconds: int | None, base_url: str 
     due_ms = None if due_seconds is None else int(due_seconds) * 1000
     rid = None if due_seconds is None else f"{text.type}:{due_ms}"
     query = "" if rid is None else f"&reminder={quote(rid, safe='')}"
+    opens = f"{base}{text.path}?start=1" if text.starts_routine else f"{base}{text.path}"
+
+    def navigate(action: str) -> str:
+        if action == "start":
+            return opens
+        return f"{base}/reminders?action={action}{query}"
+
     return {
         "web_push": WEB_PUSH_MAGIC,
         "notification": {
             "title": text.title,
             "body": text.body,
-            "navigate": f"{base}{text.path}?start=1",
+            "navigate": opens,
             "lang": "en",
             "dir": "ltr",
             # One notification per type: a newer reminder replaces an older one.
             "tag": f"reminder-{text.type}",
             "timestamp": due_ms,
-            "actions": [
-                {"action": "start", "title": "Start", "navigate": f"{base}{text.path}?start=1"},
-                {"action": "snooze", "title": f"Snooze {NOTIFICATION_SNOOZE_MINUTES} min",
-                 "navigate": f"{base}/reminders?action=snooze{query}"},
-                {"action": "done", "title": "Done", "navigate": f"{base}/reminders?action=done{query}"},
-            ],
+            "actions": [{"action": a, "title": ACTION_TITLES[a], "navigate": navigate(a)} for a in text.actions],
             "data": {"id": rid, "type": text.type, "due": due_ms},
         },
     }

@@ -1,6 +1,8 @@
 // Every page: register the service worker and offer updates instead of applying them
 // silently, so old and new files are never mixed in one session; fill in the person's
-// own emergency number; and hold stretches after an urgent safety-check result.
+// own emergency number; hold stretches after an urgent safety-check result; show due
+// reminders (reminder-watch.js, loaded after the page so it never delays it); and,
+// once the app is installed, ask the browser to keep its data (persistent storage).
 import { fillNumbers } from './emergency.js';
 import { watchHold } from './safety.js';
 
@@ -51,3 +53,25 @@ async function register() {
 }
 
 register();
+
+// Installed apps ask for persistent storage, so the browser does not clear the
+// person's history to free space. Asked once per page load while installed and not yet
+// granted (browsers remember the answer); settings.js shows the result.
+async function askToPersist() {
+  if (!navigator.storage || !navigator.storage.persist) return;
+  const installed = window.matchMedia('(display-mode: standalone)').matches || navigator.standalone === true;
+  if (!installed) return;
+  try {
+    if (!(await navigator.storage.persisted())) await navigator.storage.persist();
+  } catch (err) {
+    console.warn('Persistent storage could not be requested:', err);
+  }
+}
+window.addEventListener('appinstalled', () => {
+  if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => {});
+});
+askToPersist();
+
+import('./reminder-watch.js')
+  .then((module) => module.watch())
+  .catch((err) => console.warn('In-app reminders are not available on this page:', err));

@@ -1,6 +1,7 @@
 // "My back": turn the person's choices into their plan. Pure functions first, so the
 // rules are easy to read; rendering at the end.
 import { KEYS, read, write } from './storage.js';
+import { el } from './dom.js';
 
 export const DEFAULT_ROUTINE = 'desk-reset';
 
@@ -33,13 +34,6 @@ export function buildPlan(data, choiceIds) {
   const reminders = unique(chosen.flatMap((c) => c.reminders)).filter((id) => data.reminders[id]);
   const causes = unique(chosen.flatMap((c) => c.causes)).filter((id) => data.causes[id]);
   return { routines, reminders, causes, checkFirst, personalised: chosen.length > 0 };
-}
-
-function el(tag, attrs = {}, text) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (text !== undefined) node.textContent = text;
-  return node;
 }
 
 export function renderPlan(container, data, plan) {

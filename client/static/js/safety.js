@@ -10,10 +10,11 @@
 // hold stretches again; only an answer that is new, or that went away and came back.
 //
 // Whenever the hold changes, this module emits `mbr:hold-changed` on `document`
-// ({detail: {held, level}}) and asks the server, through reminders.js
+// ({detail: {held, level}}) and asks the server, through push-device.js
 // applySafetyHold(), to pause posture-break and movement reminders (no reason sent).
 import { KEYS, read, write } from './storage.js';
 import { fillNumbers, localHelp } from './emergency.js';
+import { el } from './dom.js';
 
 export const HOLD_LEVELS = new Set(['emergency', 'same-day']);
 export const HOLD_EVENT = 'mbr:hold-changed';
@@ -64,7 +65,7 @@ function holdKey(hold) {
 
 async function pauseReminders() {
   try {
-    const reminders = await import('./reminders.js');
+    const reminders = await import('./push-device.js');
     await reminders.applySafetyHold();
   } catch (err) {
     // Offline or no push device: the reminders page syncs the plan on its next visit.
@@ -92,13 +93,6 @@ export function markAssessed() {
 }
 
 // --- The page -----------------------------------------------------------------------
-
-function el(tag, attrs = {}, text) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 /** The emergency call button and its "Not your number?" link, filled for this person. */
 export function callButtons(help = localHelp(), { big = false, id = 'call-emergency' } = {}) {

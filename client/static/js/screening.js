@@ -13,6 +13,7 @@ import { UNSURE, evaluate, unanswered } from './screening-rules.js';
 import { KEYS, read, write, localDate } from './storage.js';
 import { fillNumbers, localHelp } from './emergency.js';
 import { HOLD_LEVELS, assessedButton, callButtons, currentHold, holdChanged, urgentAction } from './safety.js';
+import { el } from './dom.js';
 
 const app = document.getElementById('screening-app');
 const staticView = document.getElementById('screening-static');
@@ -132,13 +133,6 @@ function remainingSteps(after) {
 }
 
 // --- Screens -------------------------------------------------------------------------
-
-function el(tag, attrs = {}, text) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 function focusHeading(node) {
   node.setAttribute('tabindex', '-1');

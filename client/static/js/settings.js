@@ -1,9 +1,10 @@
 // Settings: "My back" choices, the safety check's remembered facts, the emergency
 // number and region (with a warning for a number that is not the region's emergency
 // number), export/import/erase, history.
-import { KEYS, appData, localDate, read, write } from './storage.js';
+import { KEYS, appData, localDate, read, storedBytes, write } from './storage.js';
 import { savedPlan, savePlan } from './plan.js';
-import { eraseAll, exportData, importData } from './transfer.js';
+import { MAX_IMPORT_BYTES, applyImport, checkImport, eraseAll, exportText, preview } from './transfer.js';
+import { el, formatBytes } from './dom.js';
 import { fillNumbers, localHelp, regionData } from './emergency.js';
 import { numberWarning } from './screening-rules.js';
 import { holdChanged } from './safety.js';
@@ -87,16 +88,39 @@ function loadProfile() {
 function renderHistory() {
   const history = read(KEYS.history, []);
   if (!history.length) {
-    const li = document.createElement('li');
-    li.textContent = 'Nothing yet.';
-    historyList.replaceChildren(li);
+    historyList.replaceChildren(el('li', {}, 'Nothing yet.'));
     return;
   }
-  historyList.replaceChildren(...history.slice(-20).reverse().map((h) => {
-    const li = document.createElement('li');
-    li.textContent = `${h.date}: ${h.title || h.routine}, ${h.minutes} min`;
-    return li;
-  }));
+  historyList.replaceChildren(...history.slice(-20).reverse().map((h) => el('li', {}, `${h.date}: ${h.title || h.routine}, ${h.minutes} min`)));
+}
+
+// How much is stored, and whether the browser has promised to keep it.
+async function renderStorage() {
+  const info = document.getElementById('storage-info');
+  const persist = document.getElementById('storage-persist');
+  const mine = storedBytes();
+  let text = `Your plan, history and settings take ${formatBytes(mine)}.`;
+  if (navigator.storage && navigator.storage.estimate) {
+    try {
+      const { usage, quota } = await navigator.storage.estimate();
+      if (Number.isFinite(usage)) text += ` With the offline copy of the app, this browser holds ${formatBytes(usage)} for it${Number.isFinite(quota) ? ` (it allows up to ${formatBytes(quota)})` : ''}.`;
+    } catch (err) {
+      // no estimate: the first sentence stands
+    }
+  }
+  info.textContent = text;
+  let persisted = null;
+  if (navigator.storage && navigator.storage.persisted) {
+    try {
+      persisted = await navigator.storage.persisted();
+    } catch (err) {
+      persisted = null;
+    }
+  }
+  persist.dataset.persisted = String(persisted);
+  persist.textContent = persisted
+    ? 'Kept safe: this browser has agreed not to clear it when space runs low.'
+    : 'Not protected yet: the browser may clear it when the phone runs low on space. Installing the app (Add to Home Screen) asks for protection; exporting a file now and then keeps a copy.';
 }
 
 function refresh() {
@@ -104,6 +128,7 @@ function refresh() {
   loadPreferences();
   loadProfile();
   renderHistory();
+  renderStorage();
 }
 
 planForm.addEventListener('submit', (event) => {
@@ -154,11 +179,10 @@ profileForm.addEventListener('submit', (event) => {
   status.textContent = 'Saved. The safety check uses these next time. Take it again if something has changed.';
 });
 
-document.getElementById('export').addEventListener('click', () => {
-  const blob = new Blob([JSON.stringify(exportData(), null, 2)], { type: 'application/json' });
-  const link = document.createElement('a');
+document.getElementById('export').addEventListener('click', async () => {
+  const blob = new Blob([await exportText()], { type: 'application/json' });
+  const link = el('a', { download: `mid-back-relief-${new Date().toISOString().slice(0, 10)}.json` });
   link.href = URL.createObjectURL(blob);
-  link.download = `mid-back-relief-${new Date().toISOString().slice(0, 10)}.json`;
   document.body.append(link);
   link.click();
   link.remove();
@@ -166,24 +190,73 @@ document.getElementById('export').addEventListener('click', () => {
   dataStatus.textContent = 'Exported. Keep the file somewhere private: it holds your health notes.';
 });
 
+// Import: the whole file is checked first, then the person sees what it would change
+// and chooses Merge or Replace; nothing is written before that.
+const previewBox = document.getElementById('import-preview');
+let pending = null;
+
+function closePreview() {
+  pending = null;
+  previewBox.hidden = true;
+}
+
+async function showPreview(data) {
+  const rows = await preview(data);
+  // A list rather than a table: four columns do not fit a 320 px phone.
+  document.getElementById('import-rows').replaceChildren(...rows.map((r) => {
+    const li = el('li', { 'data-section': r.name, 'data-counts': `${r.here} ${r.file} ${r.merge}` });
+    li.append(el('strong', {}, r.label), document.createTextNode(
+      `: ${r.here} on this phone, ${r.file} in the file. Merge gives ${r.merge}; Replace gives ${r.replace}.`));
+    return li;
+  }));
+  pending = data;
+  previewBox.hidden = false;
+  previewBox.focus();
+}
+
 document.getElementById('import-file').addEventListener('change', async (event) => {
   const file = event.target.files[0];
   event.target.value = '';
+  closePreview();
   if (!file) return;
-  let doc;
-  try {
-    doc = JSON.parse(await file.text());
-  } catch (err) {
-    dataStatus.textContent = 'That file could not be read as an export. Nothing was changed.';
+  const known = { choices: new Set(data.choices.map((c) => c.id)) };
+  // Too big to be an export: refused before it is read.
+  const result = file.size > MAX_IMPORT_BYTES
+    ? { ok: false, problems: [`The file is ${(file.size / 1048576).toFixed(1)} MB; an export from this app is at most ${MAX_IMPORT_BYTES / 1048576} MB.`] }
+    : checkImport(await file.text(), { known });
+  if (!result.ok) {
+    const more = result.problems.length > 3 ? ` (and ${result.problems.length - 3} more problems)` : '';
+    dataStatus.textContent = `Nothing was changed: ${result.problems.slice(0, 3).join(' ')}${more}`;
     return;
   }
-  const known = { choices: new Set(data.choices.map((c) => c.id)) };
-  const problems = importData(doc, known);
-  dataStatus.textContent = problems.length
-    ? `Nothing was changed: ${problems.slice(0, 3).join(' ')}`
-    : 'Imported. Your plan, history and settings are now on this phone.';
+  dataStatus.textContent = 'The file is a valid export. Choose Merge or Replace below.';
+  await showPreview(result.data);
+});
+
+async function runImport(mode) {
+  if (!pending) return;
+  const chosen = pending;
+  closePreview();
+  try {
+    await applyImport(chosen, mode);
+  } catch (err) {
+    console.warn('Import failed; the previous data was put back.', err);
+    dataStatus.textContent = `Nothing was changed: this phone could not store the file (${err.name === 'QuotaExceededError' ? 'its storage is full' : err.message}). Your previous data is as it was.`;
+    refresh();
+    return;
+  }
+  dataStatus.textContent = mode === 'merge'
+    ? 'Merged. What was on this phone is still here, with the file\'s history added.'
+    : 'Imported. Your plan, history and settings are now the ones from the file.';
   refresh();
   holdChanged();
+}
+
+document.getElementById('import-merge').addEventListener('click', () => runImport('merge'));
+document.getElementById('import-replace').addEventListener('click', () => runImport('replace'));
+document.getElementById('import-cancel').addEventListener('click', () => {
+  closePreview();
+  dataStatus.textContent = 'Import cancelled. Nothing was changed.';
 });
 
 document.getElementById('erase').addEventListener('click', async () => {

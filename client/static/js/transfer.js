@@ -1,120 +1,255 @@
 // Export, import and erase: the way to move to a new phone without an account.
-// Import is all-or-nothing: a file is checked in full before anything is written.
-import { KEYS, EXPORT_FORMAT, EXPORT_VERSION, TRANSIENT_KEYS, read, write, remove } from './storage.js';
+//
+// The file is { format, version, exported, data: { <section>: value } }. Import checks
+// the whole file before touching anything (size, envelope, every section to its full
+// shape, no keys such as __proto__), shows what it would change, then replaces or merges
+// and writes all sections or none: if any write fails (storage full, say), every
+// section already written is put back as it was.
+//
+// Sections are a registry. Each stored concern registers itself once:
+//
+//   registerSection(name, {
+//     validate(value, context) -> { value, problems: [text] }  // strict: any problem refuses the file
+//     read()             -> value, or undefined when nothing is stored (may return a Promise)
+//     write(value)       -> stores value; undefined removes it; throws (or rejects) on failure
+//     merge(mine, theirs) -> the value keeping both (histories joined without duplicates)
+//     count(value)       -> how many entries, for the preview (optional)
+//     label              -> what the person calls it, e.g. "Diary entries"
+//   })
+//
+// read/write may be async (an IndexedDB store such as the diary, issue 13, registers the
+// same way: `registerSection('diary', { ... })` from its own module, before the page
+// exports or imports). `context.known` carries what the page knows (the "My back" choice
+// ids). The localStorage sections below are registered from storage.js's KEYS and
+// schemas, so a key added there is exported, imported and erased too.
+import { KEYS, TRANSIENT_KEYS, EXPORT_FORMAT, EXPORT_VERSION, check, read, snapshot, restore } from './storage.js';
+import { eraseDevice } from './push-device.js';
 
-// The KEYS map is the one list: a key added there is exported, imported and erased.
-const DATA_KEYS = Object.keys(KEYS).filter((key) => !TRANSIENT_KEYS.includes(key));
-const ANSWERS = new Set([true, false, 'unsure']);
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const LEVELS = new Set(['emergency', 'same-day', 'appointment', 'self-care']);
+// The largest file import reads. A year of heavy use exports to well under 2 MB (see
+// tests/test_browser_storage.py, which measures it); localStorage itself holds about
+// 5 MB, so 8 MB admits anything the app can produce and refuses a runaway file before
+// it is parsed.
+export const MAX_IMPORT_BYTES = 8 * 1024 * 1024;
 
-export function exportData() {
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+const sections = new Map();
+
+export function registerSection(name, section) {
+  if (FORBIDDEN_KEYS.has(name) || !/^[a-z][a-z0-9-]{0,31}$/.test(name)) throw new Error(`bad section name ${name}`);
+  for (const fn of ['validate', 'read', 'write', 'merge']) {
+    if (typeof section[fn] !== 'function') throw new Error(`section ${name} needs ${fn}()`);
+  }
+  sections.set(name, { label: name, count: defaultCount, ...section });
+}
+
+export function sectionNames() {
+  return [...sections.keys()];
+}
+
+function defaultCount(value) {
+  if (value === undefined || value === null) return 0;
+  return Array.isArray(value) ? value.length : 1;
+}
+
+// --- Merging -----------------------------------------------------------------------
+
+/** Join two lists, keeping the first of each key, sorted by `order`. */
+function joinLists(mine = [], theirs = [], key, order) {
+  const seen = new Map();
+  for (const item of [...(mine || []), ...(theirs || [])]) {
+    const k = key(item);
+    if (!seen.has(k)) seen.set(k, item);
+  }
+  return [...seen.values()].sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
+}
+
+const latest = (a, b) => (!a ? b : !b ? a : (a.at || '') >= (b.at || '') ? a : b);
+
+// --- The localStorage sections -----------------------------------------------------
+
+const MERGES = {
+  // This phone's choices win; the file fills in when there are none here.
+  plan: (mine, theirs) => mine || theirs,
+  history: (mine, theirs) => joinLists(mine, theirs,
+    (h) => `${h.date}|${h.at || ''}|${h.routine}|${h.minutes}`, (h) => h.at || h.date),
+  screenings: (mine, theirs) => joinLists(mine, theirs, (s) => `${s.at}|${s.level}`, (s) => s.at),
+  profile: (mine, theirs) => (!mine ? theirs : !theirs ? mine : {
+    ...theirs, ...mine, answers: { ...theirs.answers, ...mine.answers },
+  }),
+  assessed: latest,
+  preferences: (mine, theirs) => ({ ...(theirs || {}), ...(mine || {}) }),
+  reminders: (mine, theirs) => {
+    if (!mine || !theirs) return mine || theirs;
+    const edited = (s) => Boolean(s.settings && s.settings.custom);
+    return {
+      ...mine,
+      settings: edited(mine) || !edited(theirs) ? mine.settings : theirs.settings,
+      log: joinLists(mine.log, theirs.log, (e) => `${e.at}|${e.type}|${e.action}`, (e) => e.at),
+    };
+  },
+};
+
+const LABELS = {
+  plan: 'Your "My back" choices',
+  history: 'Routines done',
+  screenings: 'Safety checks',
+  profile: 'Facts for the safety check',
+  assessed: '"A clinician has checked me"',
+  preferences: 'Settings (emergency number, sound)',
+  reminders: 'Reminder plan and history',
+};
+
+const COUNTS = {
+  reminders: (v) => (v ? (v.log || []).length : 0),
+};
+
+for (const name of Object.keys(KEYS).filter((k) => !TRANSIENT_KEYS.includes(k))) {
+  const key = KEYS[name];
+  registerSection(name, {
+    label: LABELS[name] || name,
+    validate(value, context) {
+      const result = check(name, value);
+      if (name === 'plan' && result.value && context.known && context.known.choices) {
+        for (const id of result.value.choices) {
+          if (!context.known.choices.has(id)) result.problems.push(`plan: unknown choice "${id}".`);
+        }
+      }
+      return result;
+    },
+    read() {
+      const raw = snapshot([key])[key];
+      return raw === null ? undefined : read(key);
+    },
+    write(value) {
+      // Throws when the browser refuses (quota): the importer restores what was there.
+      if (value === undefined) localStorage.removeItem(key);
+      else localStorage.setItem(key, JSON.stringify(value));
+    },
+    merge: MERGES[name],
+    count: COUNTS[name] || defaultCount,
+    // The raw text, so a restore gives back exactly what was there.
+    save: () => snapshot([key]),
+    restore: (saved) => restore(saved),
+  });
+}
+
+// --- Export ------------------------------------------------------------------------
+
+export async function exportData() {
   const data = {};
-  for (const key of DATA_KEYS) {
-    const value = read(KEYS[key], null);
-    if (value !== null) data[key] = value;
+  for (const [name, section] of sections) {
+    const value = await section.read();
+    if (value !== undefined && value !== null) data[name] = value;
   }
   return { format: EXPORT_FORMAT, version: EXPORT_VERSION, exported: new Date().toISOString(), data };
 }
 
+export async function exportText() {
+  return JSON.stringify(await exportData(), null, 1);
+}
+
+// --- Import ------------------------------------------------------------------------
+
 const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-export function validateImport(doc, known) {
-  const problems = [];
-  if (!isObject(doc) || doc.format !== EXPORT_FORMAT) return ['This is not a Mid-Back Relief export file.'];
-  if (doc.version !== EXPORT_VERSION) return [`This file is version ${doc.version}; this app reads version ${EXPORT_VERSION}.`];
-  if (!isObject(doc.data)) return ['The file has no data section.'];
-  for (const key of Object.keys(doc.data)) {
-    if (!DATA_KEYS.includes(key)) problems.push(`Unknown section "${key}".`);
+/** Check a whole file. Resolves to { ok: true, data } with each section's checked value,
+ * or { ok: false, problems }. Nothing is written. */
+export function checkImport(text, context = {}) {
+  const size = typeof text === 'string' ? new Blob([text]).size : Infinity;
+  if (size > MAX_IMPORT_BYTES) {
+    return { ok: false, problems: [`The file is ${(size / 1048576).toFixed(1)} MB; an export from this app is at most ${MAX_IMPORT_BYTES / 1048576} MB.`] };
   }
-  const { plan, history, screenings, preferences, reminders, profile, assessed } = doc.data;
-  if (plan !== undefined) {
-    if (!isObject(plan) || !Array.isArray(plan.choices)) problems.push('plan: choices must be a list.');
-    else {
-      for (const id of plan.choices) if (!known.choices.has(id)) problems.push(`plan: unknown choice "${id}".`);
-      if (plan.skipped !== undefined && typeof plan.skipped !== 'boolean') problems.push('plan: skipped must be true or false.');
-    }
-  }
-  if (history !== undefined) {
-    if (!Array.isArray(history)) problems.push('history must be a list.');
-    else history.forEach((h, i) => {
-      if (!isObject(h) || !DATE.test(h.date) || typeof h.routine !== 'string' || typeof h.minutes !== 'number' || h.minutes < 0 || h.minutes > 600) {
-        problems.push(`history item ${i + 1} needs a date, a routine and minutes.`);
-      }
-    });
-  }
-  if (screenings !== undefined) {
-    if (!Array.isArray(screenings)) problems.push('screenings must be a list.');
-    else screenings.forEach((s, i) => {
-      if (!isObject(s) || !DATE.test(s.date) || !LEVELS.has(s.level) || !Array.isArray(s.reasons)) {
-        problems.push(`screening ${i + 1} needs a date, a known outcome and reasons.`);
-      }
-    });
-  }
-  if (preferences !== undefined) {
-    if (!isObject(preferences)) problems.push('preferences must be an object.');
-    else {
-      if (preferences.emergencyNumber !== undefined && preferences.emergencyNumber !== '' && !/^\d{2,6}$/.test(String(preferences.emergencyNumber))) {
-        problems.push('preferences: the emergency number must be 2 to 6 digits.');
-      }
-      if (preferences.region !== undefined && preferences.region !== '' && !/^[A-Z]{2}$/.test(String(preferences.region))) {
-        problems.push('preferences: the region must be a two-letter code such as GB.');
-      }
-    }
-  }
-  if (profile !== undefined) {
-    if (!isObject(profile) || !isObject(profile.answers) || !Object.values(profile.answers).every((v) => ANSWERS.has(v))) {
-      problems.push('profile: answers must be yes, no or not sure.');
-    } else if (profile.age !== undefined && profile.age !== null && !(Number.isInteger(profile.age) && profile.age >= 1 && profile.age <= 120)) {
-      problems.push('profile: the age must be a whole number from 1 to 120.');
-    }
-  }
-  if (assessed !== undefined && assessed !== null) {
-    if (!isObject(assessed) || typeof assessed.at !== 'string' || !Array.isArray(assessed.covered)) {
-      problems.push('assessed: needs a time and a list of answers.');
-    }
-  }
-  if (reminders !== undefined && !isObject(reminders)) problems.push('reminders must be an object.');
-  return problems;
-}
-
-export function importData(doc, known) {
-  const problems = validateImport(doc, known);
-  if (problems.length) return problems;
-  for (const key of DATA_KEYS) {
-    if (doc.data[key] === undefined) remove(KEYS[key]);
-    else write(KEYS[key], doc.data[key]);
-  }
-  return [];
-}
-
-// The push device token lives in Cache Storage (shared with the service worker, see
-// reminders.js). Erasing everything must also make the server forget this phone.
-const DEVICE_CACHE = 'reminder-device';
-const DEVICE_KEY = '/__reminders/device';
-
-async function forgetPushDevice() {
-  if (!('caches' in window)) return;
+  let doc;
   try {
-    const cache = await caches.open(DEVICE_CACHE);
-    const hit = await cache.match(DEVICE_KEY);
-    const token = hit ? (await hit.json()).token : null;
-    if (token) {
-      await fetch('/api/v1/push/device', { method: 'DELETE', headers: { Authorization: `Bearer ${token}` } });
-    }
-    if ('serviceWorker' in navigator) {
-      const registration = await navigator.serviceWorker.getRegistration();
-      const subscription = registration && registration.pushManager ? await registration.pushManager.getSubscription() : null;
-      if (subscription) await subscription.unsubscribe();
-    }
-    await caches.delete(DEVICE_CACHE);
+    doc = JSON.parse(text);
   } catch (err) {
-    // Offline: the push service reports the unsubscribed endpoint gone, and the server
-    // deletes it then.
+    return { ok: false, problems: ['That file could not be read as an export.'] };
+  }
+  if (!isObject(doc) || doc.format !== EXPORT_FORMAT) return { ok: false, problems: ['This is not a Mid-Back Relief export file.'] };
+  if (doc.version !== EXPORT_VERSION) return { ok: false, problems: [`This file is version ${doc.version}; this app reads version ${EXPORT_VERSION}.`] };
+  if (!isObject(doc.data)) return { ok: false, problems: ['The file has no data section.'] };
+  const problems = [];
+  for (const key of Object.keys(doc)) {
+    if (FORBIDDEN_KEYS.has(key)) problems.push(`The key "${key}" is not allowed.`);
+  }
+  const data = {};
+  for (const name of Object.keys(doc.data)) {
+    const section = sections.get(name);
+    if (FORBIDDEN_KEYS.has(name) || !section) {
+      problems.push(`Unknown section "${name}".`);
+      continue;
+    }
+    const result = section.validate(doc.data[name], context);
+    problems.push(...result.problems);
+    data[name] = result.value;
+  }
+  return problems.length ? { ok: false, problems } : { ok: true, data };
+}
+
+/** What import would do, section by section, in both modes:
+ * [{ name, label, here, file, replace, merge }] (entry counts). */
+export async function preview(data) {
+  const rows = [];
+  for (const [name, section] of sections) {
+    const mine = await section.read();
+    const theirs = data[name];
+    if (theirs === undefined && mine === undefined) continue;
+    rows.push({
+      name,
+      label: section.label,
+      here: section.count(mine),
+      file: section.count(theirs),
+      replace: section.count(theirs),
+      merge: section.count(theirs === undefined ? mine : section.merge(mine, theirs)),
+    });
+  }
+  return rows;
+}
+
+/** Write a checked import: mode "replace" (the file's data, nothing else) or "merge".
+ * All or nothing: on any failure every section is put back and the error rethrown. */
+export async function applyImport(data, mode) {
+  const saved = [];
+  const targets = [];
+  for (const [name, section] of sections) {
+    const mine = await section.read();
+    const theirs = data[name];
+    const value = mode === 'merge' ? (theirs === undefined ? mine : section.merge(mine, theirs)) : theirs;
+    targets.push([section, value]);
+    saved.push([section, section.save ? await section.save() : mine]);
+  }
+  try {
+    for (const [section, value] of targets) await section.write(value);
+  } catch (err) {
+    // Back to what was there, last written first. Removing first frees the space the
+    // failed write took.
+    for (const [section, before] of saved.reverse()) {
+      try {
+        if (section.restore) await section.restore(before);
+        else await section.write(before);
+      } catch (restoreError) {
+        console.warn(`Could not restore ${section.label}:`, restoreError);
+      }
+    }
+    throw err;
   }
 }
 
 export async function eraseAll() {
-  for (const key of Object.values(KEYS)) remove(key);
-  await forgetPushDevice();
+  for (const section of sections.values()) {
+    try {
+      await section.write(undefined);
+    } catch (err) {
+      console.warn(`Could not erase ${section.label}:`, err);
+    }
+  }
+  for (const key of Object.values(KEYS)) {
+    try {
+      localStorage.removeItem(key);
+    } catch (err) {
+      // gone or unavailable
+    }
+  }
+  // The push device token lives in Cache Storage; erasing must also make the server forget this phone.
+  await eraseDevice();
 }

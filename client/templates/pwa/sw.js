@@ -43,8 +43,10 @@ self.addEventListener('message', (event) => {
   if (data.type === 'GET_VERSION' && event.ports[0]) event.ports[0].postMessage({ version: VERSION });
   if (data.type === 'SHOW_NOTIFICATION') {
     // From an open page: {type, due} with due in UTC milliseconds, as in a push payload.
+    // claimed: the page has already recorded the id as shown (it checks and records in
+    // one transaction, so a push for the same id finds it taken and stays quiet).
     const reminder = data.reminder || {};
-    event.waitUntil(showReminder(reminderFrom({ type: reminder.type }, Number(reminder.due))));
+    event.waitUntil(showReminder(reminderFrom({ type: reminder.type }, Number(reminder.due)), data.claimed === true));
   }
 });
 
@@ -92,14 +94,16 @@ self.addEventListener('fetch', (event) => {
    buzzes twice. Shown ids live in IndexedDB (database mbr-reminders, store shown,
    key = id, value {id, shownAt}), which the pages may read too. */
 const REMINDER_PAYLOADS = {{ reminder_payloads|tojson }};
+// The same names and texts the pages import from reminder-data.js (server/reminders/client.py).
+const REMINDER_CLIENT = {{ reminder_client|tojson }};
 // The device token (for snooze/done from a notification) and actions taken while no
 // page was open live in their own cache: "mbr-" caches are replaced on every update.
-const REMINDER_CACHE = 'reminder-device';
-const DEVICE_KEY = '/__reminders/device';
-const QUEUE_KEY = '/__reminders/queue';
-const SNOOZE_MINUTES = {{ snooze_minutes|tojson }};
-const SHOWN_DB = 'mbr-reminders';
-const SHOWN_STORE = 'shown';
+const REMINDER_CACHE = REMINDER_CLIENT.storage.device_cache;
+const DEVICE_KEY = REMINDER_CLIENT.storage.device_key;
+const QUEUE_KEY = REMINDER_CLIENT.storage.queue_key;
+const SNOOZE_MINUTES = REMINDER_CLIENT.snooze_minutes;
+const SHOWN_DB = REMINDER_CLIENT.storage.shown_db;
+const SHOWN_STORE = REMINDER_CLIENT.storage.shown_store;
 const SHOWN_KEEP_MS = 3 * 24 * 3600 * 1000; // a repeat comes within minutes; keep days
 
 function openShown() {
@@ -187,7 +191,6 @@ function startUrl(type) {
   const template = type && REMINDER_PAYLOADS[type];
   // Only ever this app: the path of the payload's link, on this origin.
   const target = new URL(template ? template.notification.navigate : '/', self.location.origin);
-  if (target.pathname.startsWith('/routines/')) target.searchParams.set('start', '1');
   return target.pathname + target.search;
 }
 
@@ -195,8 +198,8 @@ async function windowClients() {
   return self.clients.matchAll({ type: 'window', includeUncontrolled: true });
 }
 
-async function showReminder(reminder) {
-  if (reminder.id && !(await firstShowing(reminder.id))) {
+async function showReminder(reminder, claimed = false) {
+  if (reminder.id && !claimed && !(await firstShowing(reminder.id))) {
     // The same reminder again: it was shown (and maybe already dismissed or acted on).
     for (const client of await windowClients()) client.postMessage({ type: 'REMINDER_REPEATED', id: reminder.id });
     return;
@@ -282,12 +285,16 @@ async function openApp(url) {
 async function handleNotificationClick(notification, action) {
   const data = notification.data || {};
   notification.close();
-  if (action === 'snooze' || action === 'done') {
+  if (action === 'snooze' || action === 'done' || action === 'drank') {
     await recordAction(action, data);
-    await tellServer(action, data.type);
+    // A glass drunk is "done" for the schedule; the page counts it toward today.
+    await tellServer(action === 'drank' ? 'done' : action, data.type);
     return null;
   }
-  await recordAction('start', data);
+  // A tap on a reminder with a routine starts it (and is history); on one without (a
+  // drink) it only opens the app where the glasses are counted.
+  const kind = data.type ? REMINDER_CLIENT.types[data.type] : null;
+  if (kind && kind.actions.includes('start')) await recordAction('start', data);
   return openApp(startUrl(data.type));
 }
 

@@ -1,0 +1,50 @@
+// Small DOM and formatting helpers every page module uses. No side effects at import.
+
+/** A new element with attributes and, optionally, its text. */
+export function el(tag, attrs = {}, text) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+export const $ = (id) => document.getElementById(id);
+
+const pad = (n) => String(n).padStart(2, '0');
+
+/** The device's local date, YYYY-MM-DD. */
+export function localDate(d = new Date()) {
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+/** The date in `timeZone` at instant `ms`, YYYY-MM-DD. */
+export function dateIn(ms, timeZone) {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })
+    .formatToParts(new Date(ms));
+  const get = (type) => parts.find((p) => p.type === type).value;
+  return `${get('year')}-${get('month')}-${get('day')}`;
+}
+
+/** "09:30" for an instant today in `timeZone`, "Tue 09:30" on another day. */
+export function timeLabel(ms, timeZone, now = Date.now()) {
+  const options = { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
+  if (dateIn(ms, timeZone) !== dateIn(now, timeZone)) options.weekday = 'short';
+  return new Intl.DateTimeFormat(undefined, options).format(new Date(ms));
+}
+
+/** A byte count in words: "312 KB", "4.2 MB". */
+export function formatBytes(bytes) {
+  if (bytes < 1024) return `${bytes} bytes`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  if (bytes < 1024 ** 3) return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+  return `${(bytes / 1024 ** 3).toFixed(1)} GB`;
+}
+
+/** Resolve or reject with `promise`, or reject after `ms` saying what took too long. */
+export function withTimeout(promise, ms, what) {
+  let timer;
+  return Promise.race([
+    promise,
+    new Promise((resolve, reject) => { timer = setTimeout(() => reject(new Error(`${what} took too long`)), ms); }),
+  ]).finally(() => clearTimeout(timer));
+}
