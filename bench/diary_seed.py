@@ -74,7 +74,8 @@ async (data) => {
   await diarySection.write(data.diary);
   localStorage.setItem('mbr.history', JSON.stringify(data.history));
   const reminders = JSON.parse(localStorage.getItem('mbr.reminders') || 'null')
-    || { v: 1, settings: null, state: { pausedUntil: null, snoozed: {}, notBefore: {}, lastCheck: null }, synced: null };
+    || { v: 1, settings: null, synced: null,
+         state: { pausedUntil: null, snoozed: {}, notBefore: {}, lastCheck: null } };
   reminders.log = data.reminders_log;
   localStorage.setItem('mbr.reminders', JSON.stringify(reminders));
   return data.diary.checkins.length;

@@ -5,12 +5,16 @@
 // Database `mbr-diary`, version 1:
 //   checkins  keyPath 'date'  one per local date (checking in again that day replaces it)
 //   ratings   keyPath 'id'    { id, date, at, routine, before, after } around one routine run
+//   meta      out-of-line keys  small things about this device only ('promptDismissed':
+//                               the date the home check-in card was waved away); erased,
+//                               never exported
 //
 // `diarySection` plugs into export / import / "erase everything" (transfer.js).
 
 const DB_NAME = 'mbr-diary';
 const DB_VERSION = 1;
 const STORES = ['checkins', 'ratings'];
+const ALL_STORES = [...STORES, 'meta'];
 export const NOTE_MAX = 500;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 // A rating "after" belongs to the "before" of the same routine given this recently.
@@ -43,6 +47,7 @@ export function openDiary() {
         const db = req.result;
         if (!db.objectStoreNames.contains('checkins')) db.createObjectStore('checkins', { keyPath: 'date' });
         if (!db.objectStoreNames.contains('ratings')) db.createObjectStore('ratings', { keyPath: 'id' });
+        if (!db.objectStoreNames.contains('meta')) db.createObjectStore('meta');
       };
       req.onsuccess = () => {
         const db = req.result;
@@ -139,6 +144,19 @@ export async function rateRoutine(routine, when, pain, now = new Date(), date) {
   const record = { id: `${now.getTime()}-${routine}`, date: day, at: now.toISOString(), routine, before: null, after: null };
   record[when] = value;
   return put('ratings', record);
+}
+
+/** The home prompt was waved away on `date`. */
+export async function dismissPrompt(date) {
+  const db = await openDiary();
+  const tx = db.transaction('meta', 'readwrite');
+  tx.objectStore('meta').put(date, 'promptDismissed');
+  await done(tx);
+}
+
+export async function promptDismissed(date) {
+  const db = await openDiary();
+  return (await request(db.transaction('meta').objectStore('meta').get('promptDismissed'))) === date;
 }
 
 function localDay(d) {
@@ -248,11 +266,11 @@ export const diarySection = {
     await finished;
   },
 
-  /** Delete every check-in and rating (one transaction). */
+  /** Delete every check-in, rating and prompt record (one transaction). */
   async erase() {
     const db = await openDiary();
-    const tx = db.transaction(STORES, 'readwrite');
-    for (const store of STORES) tx.objectStore(store).clear();
+    const tx = db.transaction(ALL_STORES, 'readwrite');
+    for (const store of ALL_STORES) tx.objectStore(store).clear();
     await done(tx);
   },
 };
