@@ -108,6 +108,30 @@ export async function checkins() {
   return (await getAll('checkins')).map(cleanCheckin).filter(Boolean).sort((a, b) => (a.date < b.date ? -1 : 1));
 }
 
+/** Check-ins on or after `date`, oldest first: a page reads only the months it shows. */
+export async function checkinsSince(date) {
+  const db = await openDiary();
+  const store = db.transaction('checkins').objectStore('checkins');
+  return (await request(store.getAll(IDBKeyRange.lowerBound(date)))).map(cleanCheckin).filter(Boolean);
+}
+
+/** The latest `n` check-ins with a note, newest first (walking back from today). */
+export async function latestNotes(n) {
+  const db = await openDiary();
+  const out = [];
+  return new Promise((resolve, reject) => {
+    const req = db.transaction('checkins').objectStore('checkins').openCursor(null, 'prev');
+    req.onerror = () => reject(req.error);
+    req.onsuccess = () => {
+      const cursor = req.result;
+      if (!cursor || out.length >= n) { resolve(out); return; }
+      const c = cleanCheckin(cursor.value);
+      if (c && c.note) out.push(c);
+      cursor.continue();
+    };
+  });
+}
+
 export async function ratings() {
   return (await getAll('ratings')).map(cleanRating).filter(Boolean).sort((a, b) => (a.at < b.at ? -1 : 1));
 }

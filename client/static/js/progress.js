@@ -4,7 +4,7 @@
 // device (the diary in IndexedDB, the rest in localStorage) and nothing is sent.
 // Notes and anything imported are shown with textContent, never as HTML.
 import { KEYS, appData, localDate, read } from './storage.js';
-import { checkinBefore, checkinOn, checkins, ratings, saveCheckin } from './diary.js';
+import { checkinBefore, checkinOn, checkinsSince, latestNotes, ratings, saveCheckin } from './diary.js';
 import { currentHold, HOLD_EVENT } from './safety.js';
 import {
   adaptPlan, addDays, beforeAfter, dailyFacts, dateRange, insights, safetyOffer, trend,
@@ -18,6 +18,9 @@ const FIELDS = ['pain', 'interference', 'stiffness', 'stress'];
 const routineTitles = Object.fromEntries(Object.entries(data.routines).map(([id, r]) => [id, r.title]));
 const reminderTitles = Object.fromEntries(Object.entries(data.reminders).map(([id, r]) => [id, r.title]));
 const INSIGHT_DAYS = 90;
+// The longest period any chart, insight or rule looks at; older check-ins stay stored
+// (and exported) but are not read here, so a year of diary costs what 90 days do.
+const READ_DAYS = 90;
 
 function el(tag, attrs = {}, text) {
   const node = document.createElement(tag);
@@ -31,11 +34,13 @@ const fmt = (x) => (x === null || x === undefined ? '–' : String(Math.round(x 
 let state = null;
 
 async function load() {
-  const [c, r] = await Promise.all([checkins(), ratings()]);
+  const today = localDate();
+  const [c, r, notes] = await Promise.all([checkinsSince(addDays(today, -(READ_DAYS - 1))), ratings(), latestNotes(10)]);
   const reminders = read(KEYS.reminders, null);
   return {
-    today: localDate(),
+    today,
     checkins: c,
+    notes,
     ratings: r,
     history: read(KEYS.history, []),
     log: reminders && Array.isArray(reminders.log) ? reminders.log : [],
@@ -268,7 +273,7 @@ function summaryFacts(range) {
   const taken = rows.reduce((a, r) => a + r.breaksTaken, 0);
   const skipped = rows.reduce((a, r) => a + r.breaksSkipped, 0);
   const water = rows.reduce((a, r) => a + r.water, 0);
-  const notes = state.checkins.filter((c) => c.note).slice(-10).reverse();
+  const { notes } = state;
   return { from, tr, list, latestCheck, routinesDone, taken, skipped, water, notes, range };
 }
 
@@ -353,12 +358,15 @@ function render() {
 }
 
 async function main() {
+  // Marks for bench/progress_bench.py: the page with a year of diary against an empty one.
+  performance.mark('mbr-progress-start');
   state = await load();
   await initCheckin(state.today);
   initSummary();
   for (const input of document.querySelectorAll('input[name="range"]')) input.addEventListener('change', render);
   document.addEventListener(HOLD_EVENT, render);
   render();
+  performance.mark('mbr-progress-ready');
 }
 
 if (data && $('checkin-form')) {
