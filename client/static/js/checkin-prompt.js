@@ -27,8 +27,9 @@ async function show() {
     document.querySelector('main')?.focus();
   });
   box.append(text, go, later);
-  const hero = document.querySelector('.hero');
-  if (hero) hero.after(box);
+  // Below "Get help now": urgent advice keeps its place near the top.
+  const anchor = document.getElementById('get-help-now') || document.querySelector('.hero');
+  if (anchor) anchor.after(box);
 }
 
 if ('indexedDB' in window) show().catch((err) => console.warn('Check-in prompt unavailable:', err));
