@@ -223,9 +223,10 @@ def test_check_in_in_four_taps_with_yesterdays_answers(page, live_server):
     # Pain 8: the plan turns gentler at once.
     expect(page.locator("#adapt-high-pain")).to_be_visible()
     expect(page.locator("#adapt-high-pain a[href='/routines/calm-down']")).to_be_visible()
+    # Home follows too: no prompt today, and the gentler plan instead.
     page.goto(base + "/")
-    expect(page.locator("h1")).to_be_visible()
-    page.wait_for_load_state("networkidle")
+    expect(page.locator("#plan-today")).to_contain_text("A gentler plan for now")
+    expect(page.locator("#plan-today a[href='/routines/calm-down']")).to_be_visible()
     expect(page.locator("#checkin-prompt")).to_have_count(0)
 
 

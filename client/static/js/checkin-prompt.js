@@ -1,8 +1,12 @@
 // Home: a gentle "How is your back today?" card when there is no check-in today. Never
 // nags: only for people already using the app (a plan, a routine or an earlier check-in),
 // never twice on a day it was waved away, and no counts, streaks or guilt.
-import { KEYS, localDate, read } from './storage.js';
-import { checkinOn, checkins, promptDismissed, dismissPrompt } from './diary.js';
+// Once checked in, the plan follows: a pain or stress level that changes today's plan
+// (progress-rules.js) shows here too, never while the safety check holds stretches.
+import { KEYS, appData, localDate, read } from './storage.js';
+import { checkinOn, checkins, checkinsSince, promptDismissed, dismissPrompt } from './diary.js';
+import { adaptPlan, addDays } from './progress-rules.js';
+import { currentHold } from './safety.js';
 
 function el(tag, attrs = {}, text) {
   const node = document.createElement(tag);
@@ -11,10 +15,35 @@ function el(tag, attrs = {}, text) {
   return node;
 }
 
+async function showPlanChange(today) {
+  const node = document.getElementById('progress-rules');
+  const data = appData();
+  if (!node || !data || currentHold()) return;
+  const plan = read(KEYS.plan, null);
+  const chosen = new Set(plan && Array.isArray(plan.choices) ? plan.choices : []);
+  const leaveOut = data.choices.filter((c) => chosen.has(c.id)).flatMap((c) => c.leave_out || []);
+  const routineMovements = Object.fromEntries(Object.entries(data.routines).map(([id, r]) => [id, r.movements]));
+  const { adaptations } = adaptPlan(JSON.parse(node.textContent), {
+    checkins: await checkinsSince(addDays(today, -21)), today, leaveOut, routineMovements,
+  });
+  const first = adaptations[0];
+  if (!first) return;
+  const box = el('aside', { class: 'note note-ok', id: 'plan-today', 'aria-labelledby': 'plan-today-title', 'data-stretch': '' });
+  box.append(el('h2', { id: 'plan-today-title' }, first.title), el('p', {}, first.text));
+  const actions = el('div', { class: 'actions' });
+  for (const id of first.routines.slice(0, 2)) {
+    if (data.routines[id]) actions.append(el('a', { class: 'btn', href: `/routines/${id}` }, data.routines[id].title));
+  }
+  box.append(actions);
+  const anchor = document.getElementById('get-help-now');
+  if (anchor) anchor.after(box);
+}
+
 async function show() {
   const today = localDate();
   const inUse = read(KEYS.plan, null) || read(KEYS.history, []).length;
-  if (await checkinOn(today) || await promptDismissed(today)) return;
+  if (await checkinOn(today)) { await showPlanChange(today); return; }
+  if (await promptDismissed(today)) return;
   if (!inUse && !(await checkins()).length) return;
   const box = el('aside', { class: 'note note-ok checkin-prompt', id: 'checkin-prompt', 'aria-labelledby': 'checkin-prompt-title' });
   const text = el('p');
