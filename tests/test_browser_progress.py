@@ -232,7 +232,7 @@ def test_check_in_in_four_taps_with_yesterdays_answers(page, live_server):
 
 def test_the_home_prompt_waits_for_a_day_when_waved_away(page, live_server):
     page.goto(live_server.url + "/")
-    page.wait_for_load_state("networkidle")
+    page.locator("body[data-checkin-prompt=done]").wait_for(state="attached")
     expect(page.locator("#checkin-prompt")).to_have_count(0)  # a first visit is not pestered
     page.evaluate("localStorage.setItem('mbr.plan', JSON.stringify({choices: [], skipped: true}))")
     page.reload()
@@ -240,7 +240,7 @@ def test_the_home_prompt_waits_for_a_day_when_waved_away(page, live_server):
     page.locator("#checkin-prompt-later").click()
     expect(page.locator("#checkin-prompt")).to_have_count(0)
     page.reload()
-    page.wait_for_load_state("networkidle")
+    page.locator("body[data-checkin-prompt=done]").wait_for(state="attached")
     expect(page.locator("#checkin-prompt")).to_have_count(0)
 
 
@@ -399,3 +399,22 @@ def test_routines_take_a_pain_rating_before_and_after(page, live_server):
     expect(chart).to_be_visible()
     assert "2-minute desk reset: 6 before, 3 after, over 1 time" in chart.get_attribute("aria-label")
     assert json.dumps(stored)  # plain data, ready for export
+
+
+def test_nothing_is_offered_while_the_safety_check_holds_stretches(page, live_server):
+    base = live_server.url
+    data = diary(date.today(), 20)
+    data["diary"]["checkins"][-1].update(date=date.today().isoformat(), pain=9, stress=9)
+    page.goto(base + "/progress")
+    page.evaluate("""localStorage.setItem('mbr.screenings', JSON.stringify([{date: '2026-01-02',
+      at: new Date().toISOString(), level: 'same-day', reasons: ['A fever'], advice: [], answers: {fever: true}}]))""")
+    seed_page(page, data)
+    page.reload()
+    page.locator("body[data-progress-ready]").wait_for()
+    expect(page.locator("#plan-follow")).to_contain_text("Stretches are on hold")
+    expect(page.locator("#plan-follow a[href^='/routines/']")).to_have_count(0)
+    expect(page.locator(".adapt")).to_have_count(0)
+    page.goto(base + "/")
+    expect(page.locator("#stretch-hold")).to_be_visible()
+    page.locator("body[data-checkin-prompt=done]").wait_for(state="attached")
+    expect(page.locator("#plan-today")).to_have_count(0)
