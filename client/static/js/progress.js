@@ -334,8 +334,14 @@ function initSummary() {
   if (navigator.share) {
     share.hidden = false;
     share.addEventListener('click', async () => {
+      const text = summaryText();
+      // A file where the browser can share one (mail, messages, files), else the text.
+      const file = typeof File === 'function' ? new File([text], `back-diary-${state.today}.txt`, { type: 'text/plain' }) : null;
+      const data = file && navigator.canShare && navigator.canShare({ files: [file] })
+        ? { title: 'Back diary summary', files: [file] }
+        : { title: 'Back diary summary', text };
       try {
-        await navigator.share({ title: 'Back diary summary', text: summaryText() });
+        await navigator.share(data);
       } catch (err) {
         if (err && err.name !== 'AbortError') window.print();
       }
