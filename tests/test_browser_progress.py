@@ -243,6 +243,22 @@ def test_the_home_prompt_waits_for_a_day_when_waved_away(page, live_server):
     page.locator("body[data-checkin-prompt=done]").wait_for(state="attached")
     expect(page.locator("#checkin-prompt")).to_have_count(0)
 
+    # Turned off on /progress: not even on another day.
+    page.evaluate("""async () => {
+      const src = document.querySelector('script[src*="/js/"]').getAttribute('src');
+      const m = await import(src.slice(0, src.indexOf('/js/') + 4) + 'diary.js');
+      await m.dismissPrompt('2000-01-01');
+    }""")
+    page.reload()
+    expect(page.locator("#checkin-prompt")).to_be_visible()
+    page.goto(live_server.url + "/progress")
+    page.locator("body[data-progress-ready]").wait_for()
+    page.locator("label.check", has_text="Ask me on the home screen").click()
+    expect(page.locator("#checkin-status")).to_contain_text("will not ask")
+    page.goto(live_server.url + "/")
+    page.locator("body[data-checkin-prompt=done]").wait_for(state="attached")
+    expect(page.locator("#checkin-prompt")).to_have_count(0)
+
 
 def pdf_pages(pdf: bytes) -> int:
     return len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", pdf))

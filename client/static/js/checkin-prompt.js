@@ -4,7 +4,7 @@
 // Once checked in, the plan follows: a pain or stress level that changes today's plan
 // (progress-rules.js) shows here too, never while the safety check holds stretches.
 import { KEYS, appData, localDate, read } from './storage.js';
-import { checkinOn, checkins, checkinsSince, promptDismissed, dismissPrompt } from './diary.js';
+import { checkinOn, checkins, checkinsSince, promptDismissed, promptWanted, dismissPrompt } from './diary.js';
 import { adaptPlan, addDays } from './progress-rules.js';
 import { currentHold } from './safety.js';
 
@@ -43,7 +43,7 @@ async function show() {
   const today = localDate();
   const inUse = read(KEYS.plan, null) || read(KEYS.history, []).length;
   if (await checkinOn(today)) { await showPlanChange(today); return; }
-  if (await promptDismissed(today)) return;
+  if (await promptDismissed(today) || !(await promptWanted())) return;
   if (!inUse && !(await checkins()).length) return;
   const box = el('aside', { class: 'note note-ok checkin-prompt', id: 'checkin-prompt', 'aria-labelledby': 'checkin-prompt-title' });
   const text = el('p');

@@ -6,8 +6,8 @@
 //   checkins  keyPath 'date'  one per local date (checking in again that day replaces it)
 //   ratings   keyPath 'id'    { id, date, at, routine, before, after } around one routine run
 //   meta      out-of-line keys  small things about this device only ('promptDismissed':
-//                               the date the home check-in card was waved away); erased,
-//                               never exported
+//                               the date the home check-in card was waved away; 'promptOff':
+//                               the card turned off); erased, never exported
 //
 // `diarySection` plugs into export / import / "erase everything" (transfer.js).
 
@@ -168,6 +168,19 @@ export async function rateRoutine(routine, when, pain, now = new Date(), date) {
   const record = { id: `${now.getTime()}-${routine}`, date: day, at: now.toISOString(), routine, before: null, after: null };
   record[when] = value;
   return put('ratings', record);
+}
+
+/** Whether home shows the daily check-in card (on unless the person turned it off). */
+export async function promptWanted() {
+  const db = await openDiary();
+  return (await request(db.transaction('meta').objectStore('meta').get('promptOff'))) !== true;
+}
+
+export async function setPromptWanted(on) {
+  const db = await openDiary();
+  const tx = db.transaction('meta', 'readwrite');
+  tx.objectStore('meta').put(!on, 'promptOff');
+  await done(tx);
 }
 
 /** The home prompt was waved away on `date`. */

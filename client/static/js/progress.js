@@ -4,7 +4,9 @@
 // device (the diary in IndexedDB, the rest in localStorage) and nothing is sent.
 // Notes and anything imported are shown with textContent, never as HTML.
 import { KEYS, appData, localDate, read } from './storage.js';
-import { checkinBefore, checkinOn, checkinsSince, latestNotes, ratings, saveCheckin } from './diary.js';
+import {
+  checkinBefore, checkinOn, checkinsSince, latestNotes, promptWanted, ratings, saveCheckin, setPromptWanted,
+} from './diary.js';
 import { currentHold, HOLD_EVENT } from './safety.js';
 import {
   adaptPlan, addDays, beforeAfter, dailyFacts, dateRange, insights, safetyOffer, trend,
@@ -74,6 +76,12 @@ async function initCheckin(today) {
   } else if (yesterday) {
     $('checkin-intro').textContent = `Set to your last answers (${shortDate(yesterday.date)}). Change what is different, then save.`;
   }
+  const card = $('checkin-card');
+  card.checked = await promptWanted();
+  card.addEventListener('change', async () => {
+    await setPromptWanted(card.checked);
+    $('checkin-status').textContent = card.checked ? 'The home screen will ask once a day.' : 'The home screen will not ask.';
+  });
   for (const f of FIELDS) {
     form.elements[f].addEventListener('input', () => { $(`ci-${f}-value`).textContent = form.elements[f].value; });
   }
