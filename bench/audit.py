@@ -193,6 +193,8 @@ def main() -> None:
     try:
         print(f"Mid-Back Relief audit against {base} (waitress)")
         first_load_and_cache(base)
+        from progress_bench import progress_render  # issue 13, kept in its own file
+        progress_render(base)
         throughput(base, args.soak)
         if not args.skip_lighthouse:
             lighthouse(base)

@@ -32,6 +32,7 @@ FILES: dict[str, tuple[str, type[Schema]]] = {
     "plan.yaml": ("choices", cs.PlanFileSchema),
     "screening.yaml": ("questions", ScreeningFileSchema),
     "safety.yaml": ("movement_cautions", cs.SafetyFileSchema),
+    "progress.yaml": ("adaptations", cs.ProgressFileSchema),
 }
 
 
@@ -58,6 +59,7 @@ class Content:
     choices: dict[str, dict]
     screening: dict[str, Any]
     safety: dict[str, Any] = field(default_factory=dict)
+    progress: dict[str, Any] = field(default_factory=dict)
     illustrations: dict[str, ill.Illustration] = field(default_factory=dict)
     illustration_parts: dict[str, str] = field(default_factory=dict)
 
@@ -276,6 +278,8 @@ def load_content(directory: str | Path, illustrations_dir: str | Path | None = N
                 )
 
     problems.extend(_safety_problems(lists, sources, exercises, routines, reminders, causes))
+    problems.extend(_progress_problems(data["progress.yaml"], sources, exercises, routines,
+                                       reminders, lists["safety.yaml"]))
 
     drawings: dict[str, ill.Illustration] = {}
     parts: dict[str, str] = {}
@@ -306,6 +310,7 @@ def load_content(directory: str | Path, illustrations_dir: str | Path | None = N
         choices=idx["plan.yaml"],
         screening=screening,
         safety=safety,
+        progress=data["progress.yaml"],
         illustrations=drawings,
         illustration_parts=parts,
     )
@@ -382,4 +387,46 @@ def _safety_problems(
                 for ex_id in offending(r_id, movement):
                     problems.append(f"{where}: field 'routines': routine '{r_id}' has "
                                     f"'{ex_id}', but " + why % f"'{hit[0]}'")
+    return problems
+
+
+def _progress_problems(
+    progress: Mapping[str, Any],
+    sources: Mapping[str, dict],
+    exercises: Mapping[str, dict],
+    routines: Mapping[str, dict],
+    reminders: Mapping[str, dict],
+    movement_cautions: list[dict],
+) -> list[str]:
+    """progress.yaml: everything it names exists; what the diary offers is gentle; the
+    "next level" moves the spine in no direction a safety rule limits, so it stays safe
+    for the causes that need a check first."""
+    problems: list[str] = []
+    name = "content/progress.yaml"
+    for ref in progress["trend"]["sources"]:
+        if ref not in sources:
+            problems.append(f"{name}: field 'trend.sources': unknown source '{ref}'")
+    for ref in progress["insights"]["break_types"]:
+        if ref not in reminders:
+            problems.append(f"{name}: field 'insights.break_types': unknown reminder '{ref}'")
+    limited = {rule["movement"] for rule in movement_cautions}
+    for i, rule in enumerate(progress["adaptations"]):
+        where = f"{name}: adaptations item {i} '{rule['id']}'"
+        for ref in rule["sources"]:
+            if ref not in sources:
+                problems.append(f"{where}: field 'sources': unknown source '{ref}'")
+        for r_id in rule["routines"]:
+            routine = routines.get(r_id)
+            if routine is None:
+                problems.append(f"{where}: field 'routines': unknown routine '{r_id}'")
+                continue
+            if not routine["gentle"]:
+                problems.append(f"{where}: field 'routines': '{r_id}' is not gentle")
+            if rule["when"].get("improving"):
+                moves = sorted({m for s in routine["steps"]
+                                for m in exercises.get(s["exercise"], {}).get("movements", [])}
+                               & limited)
+                if moves:
+                    problems.append(f"{where}: field 'routines': next-level routine '{r_id}' "
+                                    f"moves into {', '.join(moves)} (limited by safety.yaml)")
     return problems

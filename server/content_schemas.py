@@ -297,3 +297,58 @@ class SafetyFileSchema(_Strict):
     movement_cautions = fields.List(
         fields.Nested(MovementCautionSchema), required=True, validate=validate.Length(min=1)
     )
+
+
+# --- progress.yaml: the diary's rules (client/static/js/progress-rules.js evaluates them)
+
+_POINTS = validate.Range(min=0, max=10)
+_FRACTION = validate.Range(min=0, max=1, min_inclusive=False)
+
+
+class TrendSchema(_Strict):
+    min_days_per_week = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=7))
+    improvement_points = fields.Float(required=True, validate=_POINTS)
+    improvement_fraction = fields.Float(required=True, validate=_FRACTION)
+    worse_points = fields.Float(required=True, validate=_POINTS)
+    worse_fraction = fields.Float(required=True, validate=_FRACTION)
+    not_improving_days = fields.Integer(required=True, strict=True, validate=validate.Range(min=7, max=90))
+    not_improving_min_pain = fields.Float(required=True, validate=_POINTS)
+    recent_check_days = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=30))
+    sources = _ids(1)
+
+
+class InsightsSchema(_Strict):
+    min_checkin_days = fields.Integer(required=True, strict=True, validate=validate.Range(min=7, max=365))
+    min_days_each_side = fields.Integer(required=True, strict=True, validate=validate.Range(min=3, max=100))
+    min_difference = fields.Float(required=True, validate=validate.Range(min=0.5, max=10))
+    break_threshold = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=20))
+    break_types = _ids(1)
+
+
+class AdaptationWhenSchema(_Strict):
+    """Exactly one condition: a pain or stress level reached today, or steady improvement."""
+
+    pain_at_least = fields.Integer(strict=True, validate=validate.Range(min=1, max=10))
+    stress_at_least = fields.Integer(strict=True, validate=validate.Range(min=1, max=10))
+    improving = fields.Boolean(validate=validate.Equal(True))
+
+    @validates_schema
+    def _one_condition(self, data, **kwargs):
+        if len(data) != 1:
+            raise ValidationError("Give exactly one of pain_at_least, stress_at_least, improving.")
+
+
+class AdaptationSchema(_Strict):
+    id = fields.String(required=True, validate=validate.OneOf(("high-pain", "improving", "high-stress")))
+    when = fields.Nested(AdaptationWhenSchema, required=True)
+    title = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    text = _text()
+    routines = _ids(1)
+    sources = _ids(1)
+
+
+class ProgressFileSchema(_Strict):
+    version = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    trend = fields.Nested(TrendSchema, required=True)
+    insights = fields.Nested(InsightsSchema, required=True)
+    adaptations = fields.List(fields.Nested(AdaptationSchema), required=True, validate=validate.Length(min=1))

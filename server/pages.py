@@ -115,6 +115,12 @@ def settings() -> str:
     return render_template("pages/settings.html", nav="settings")
 
 
+@bp.get("/progress")
+@rendered_once
+def progress() -> str:
+    return render_template("pages/progress.html", nav="settings")
+
+
 @bp.get("/about")
 @rendered_once
 def about() -> str:
@@ -123,7 +129,8 @@ def about() -> str:
 
 def page_urls(content: Content) -> list[str]:
     """Every page the app needs offline; the service worker precaches exactly these."""
-    urls = ["/", "/causes", "/stretches", "/reminders", "/screening", "/settings", "/about"]
+    urls = ["/", "/causes", "/stretches", "/reminders", "/screening", "/settings", "/about",
+            "/progress"]
     urls += [f"/causes/{c}" for c in content.categories]
     urls += [f"/causes/{c['category']}/{c['id']}" for c in content.causes.values()]
     urls += [f"/stretches/{e}" for e in content.exercises]
@@ -161,6 +168,16 @@ def app_data(content: Content, reminder_grace_seconds: int) -> dict:
     }
 
 
+def progress_client(content: Content) -> dict:
+    """The diary's rules (content/progress.yaml) and the safety-check level titles the
+    clinician summary names; progress-rules.js evaluates the rules on the device."""
+    rules = content.progress
+    return {
+        **{key: rules[key] for key in ("version", "trend", "insights", "adaptations")},
+        "levels": {level["id"]: level["title"] for level in content.screening["levels"]},
+    }
+
+
 def screening_client(content: Content) -> dict:
     """The rule set as the safety-check page evaluates it. The number tables are not
     here: every page gets them once, in the generated region-data.js module."""
@@ -185,6 +202,7 @@ def init_app(app: Flask) -> None:
     client = app_data(content, int(app.config["REMINDER_GRACE_SECONDS"]))
     app.jinja_env.globals["app_data_json"] = _script_json(client)
     app.jinja_env.globals["screening_json"] = _script_json(screening_client(content))
+    app.jinja_env.globals["progress_json"] = _script_json(progress_client(content))
     app.jinja_env.globals["region_options"] = region_options(content)
     # The plan editor's limits, from the rules (never retyped in a template).
     app.jinja_env.globals["reminder_limits"] = rem.client_constants()

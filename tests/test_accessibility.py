@@ -128,3 +128,37 @@ def test_screening_and_player_work_by_keyboard_alone(page, live_server):
     page.locator("#player-pause").focus()
     page.keyboard.press("Space")
     assert page.locator("#player-pause").get_attribute("aria-pressed") == "true"
+
+
+def test_progress_with_a_diary_has_no_axe_violations(scheme_page, live_server):
+    """/progress with 60 days of check-ins (charts, table, insights, plan, safety offer,
+    summary), at phone width and at 320 px, and the home check-in card."""
+    from datetime import date
+
+    from bench.diary_seed import diary, seed_page
+
+    page, base = scheme_page, live_server.url
+    found = {}
+    page.goto(base + "/progress")
+    seed_page(page, diary(date.today(), 60, worsening=True))
+    page.reload()
+    page.locator("body[data-progress-ready]").wait_for()
+    page.locator("#safety-offer").wait_for()
+    page.locator(".chart-table summary").click()
+    page.locator(".checkin-more summary").click()
+    found["progress"] = violations(page)
+    page.set_viewport_size({"width": 320, "height": 640})
+    found["progress, 320 px"] = violations(page)
+    page.evaluate("localStorage.setItem('mbr.plan', JSON.stringify({choices: [], skipped: true}))")
+    page.goto(base + "/routines/desk-reset")
+    page.locator("#pain-rating").wait_for()
+    found["routine pain rating"] = violations(page)
+    page.evaluate("""async () => {
+      const src = document.querySelector('script[src*="/js/"]').getAttribute('src');
+      const m = await import(src.slice(0, src.indexOf('/js/') + 4) + 'diary.js');
+      await m.diarySection.erase();
+    }""")
+    page.goto(base + "/")
+    page.locator("#checkin-prompt").wait_for()
+    found["home check-in card"] = violations(page)
+    assert {k: v for k, v in found.items() if v} == {}

@@ -127,6 +127,7 @@ class Player {
     this.show();
     this.announce(true);
     this.run();
+    this.emit('mbr:routine-started');
   }
 
   restore(saved) {
@@ -146,6 +147,7 @@ class Player {
     this.show();
     if (s.running) this.run(); else this.render();
     this.live.textContent = `Resumed ${this.title}, step ${s.index + 1} of ${this.steps.length}: ${this.steps[s.index].title}.`;
+    this.emit('mbr:routine-started');
   }
 
   show() {
@@ -302,6 +304,12 @@ class Player {
     this.done.hidden = false;
     this.live.textContent = `Routine finished. ${minutes} minutes recorded.`;
     this.signal();
+    this.emit('mbr:routine-finished');
+  }
+
+  // For the diary's before/after pain rating (routine-rating.js), which owns the rest.
+  emit(name) {
+    document.dispatchEvent(new CustomEvent(name, { detail: { routine: this.routineId } }));
   }
 }
 

@@ -14,6 +14,7 @@ import { KEYS, read, write, localDate } from './storage.js';
 import { fillNumbers, localHelp } from './emergency.js';
 import { HOLD_LEVELS, assessedButton, callButtons, currentHold, holdChanged, urgentAction } from './safety.js';
 import { el } from './dom.js';
+import { PROPOSED_QUESTION, diaryProposal } from './diary-proposal.js';
 
 const app = document.getElementById('screening-app');
 const staticView = document.getElementById('screening-static');
@@ -29,6 +30,9 @@ const LABELS = { true: 'Yes', false: 'No', [UNSURE]: 'Not sure' };
 let answers = {}; // this check's answers, question id -> true | false | "unsure"
 let trail = []; // the steps shown so far, for Back: a question id or AGE_STEP
 let seen = new Set(); // every step shown in this check (remembered facts shown again stay in)
+// The diary's suggested answer to "not improving" (diary-proposal.js), or null.
+let proposal = null;
+diaryProposal().then((p) => { proposal = p; }).catch((err) => console.warn('No diary proposal:', err));
 
 // --- Profile facts, remembered on this phone -----------------------------------------
 
@@ -195,6 +199,8 @@ function questionScreen(q) {
   const heading = el('h2', { class: 'question', id: 'screening-question' }, q.text);
   nodes.push(heading);
   if (q.hint) nodes.push(el('p', { class: 'small', id: 'screening-hint' }, q.hint));
+  const proposed = q.id === PROPOSED_QUESTION && proposal ? proposal.answer : undefined;
+  if (proposed !== undefined) nodes.push(el('p', { class: 'note note-caution', id: 'diary-proposal' }, proposal.text));
   const row = el('div', { class: 'answer-row', role: 'group', 'aria-labelledby': 'screening-question' });
   const current = q.id in answers ? answers[q.id] : profileAnswers()[q.id];
   for (const [id, value] of [['answer-yes', true], ['answer-no', false], ['answer-unsure', UNSURE]]) {
@@ -203,6 +209,9 @@ function questionScreen(q) {
       // Back to an answered question: show (and say) which answer was given.
       button.classList.add('btn-primary');
       button.append(el('span', { class: 'visually-hidden' }, ' (your answer)'));
+    } else if (current === undefined && value === proposed) {
+      button.classList.add('btn-proposed');
+      button.append(el('span', { class: 'visually-hidden' }, ' (suggested by your diary)'));
     }
     button.addEventListener('click', () => answer(q, value));
     row.append(button);
