@@ -10,10 +10,11 @@ import json
 from collections.abc import Callable
 from functools import wraps
 
-from flask import Blueprint, Flask, abort, current_app, render_template, request
+from flask import Blueprint, Flask, abort, current_app, g, render_template, request
 
 from .content import Content
 from .http import Body
+from .inline import wants_linked_css
 from .regions import country_names
 from .reminders import rules as rem
 
@@ -25,13 +26,18 @@ def get_content() -> Content:
 
 
 def rendered_once(view: Callable[..., str]) -> Callable[..., object]:
+    """Render a page once per variant: with the stylesheet inline (from the network) or
+    linked (`?css=linked`, the copy the service worker stores)."""
+
     @wraps(view)
     def wrapper(**kwargs):
-        cache: dict[str, Body] = current_app.extensions.setdefault("mbr_pages", {})
-        body = cache.get(request.path)
+        cache: dict[tuple[str, bool], Body] = current_app.extensions.setdefault("mbr_pages", {})
+        key = (request.path, wants_linked_css())
+        body = cache.get(key)
         if body is None:
+            g.css_linked = key[1]
             body = Body.of(view(**kwargs), "text/html")
-            cache[request.path] = body
+            cache[key] = body
         return body.respond(request)
 
     return wrapper
