@@ -6,6 +6,7 @@ page is rendered once and served from memory afterwards (with an ETag).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from functools import wraps
@@ -140,8 +141,7 @@ def page_urls(content: Content) -> list[str]:
 def app_data(content: Content, reminder_grace_seconds: int) -> dict:
     """The slice of content the client-side modules (plan, reminders) work from, and the
     constants the device's copy of the reminder rules needs (never retyped in JS)."""
-    return {
-        "version": content.version,
+    data = {
         # leave_out: movements no routine in the person's plan may make once they pick
         # this choice (safety.yaml), whatever else they pick.
         "choices": [{**c, "leave_out": content.movements_left_out(c["causes"])}
@@ -165,6 +165,11 @@ def app_data(content: Content, reminder_grace_seconds: int) -> dict:
         },
         "reminder_rules": {**rem.client_constants(), "grace_seconds": reminder_grace_seconds},
     }
+    # The version of this data, not of all content: a page embedding it changes only
+    # when the data does, so an edit elsewhere (an exercise's steps) does not make
+    # every returning browser download home, reminders and settings again.
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return {"version": digest, **data}
 
 
 def screening_client(content: Content) -> dict:
