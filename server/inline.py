@@ -61,7 +61,13 @@ def wants_linked_css() -> bool:
     return request.args.get(LINKED_PARAM[0]) == LINKED_PARAM[1]
 
 
+def enhancement_scripts(html: str) -> Markup:
+    """Module scripts marked low priority: they enhance a page that is already drawn."""
+    return Markup(str(html).replace('<script type="module" ', '<script type="module" fetchpriority="low" '))
+
+
 def init_app(app: Flask, assets: Assets) -> None:
+    app.jinja_env.filters["enhancement_scripts"] = enhancement_scripts
     css = assets.files[STYLESHEET].data.decode("utf-8")
     if "</style" in css.lower():
         raise RuntimeError(f"client/static/{STYLESHEET} cannot be inlined: it contains '</style'")
