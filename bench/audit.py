@@ -175,8 +175,15 @@ def wait_installed(page) -> None:
         """async (key) => {
             const reg = await navigator.serviceWorker.getRegistration();
             if (!reg || !reg.active || reg.active.state !== 'activated' || reg.installing) return false;
+            // Complete: the revisions entry (written last) is there, and so is every file it
+            // lists (Chromium may list a cache's entries a moment after the worker's puts).
             for (const name of await caches.keys()) {
-                if (name.startsWith('mbr-') && await (await caches.open(name)).match(key)) return true;
+                if (!name.startsWith('mbr-')) continue;
+                const cache = await caches.open(name);
+                const stored = await cache.match(key);
+                if (!stored) continue;
+                const have = new Set((await cache.keys()).map((r) => new URL(r.url).pathname + new URL(r.url).search));
+                return Object.keys(await stored.json()).every((url) => have.has(url));
             }
             return false;
         }""", arg=REVISIONS_KEY, timeout=120000, polling=250)
