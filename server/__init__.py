@@ -45,7 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> MidBackRelief:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    from . import api, assets, jsonlimits, pages, pwa, regions, reminders, screening_api, security
+    from . import api, assets, inline, jsonlimits, pages, pwa, regions, reminders, screening_api, security
     from .reminders import api as reminders_api
     from .reminders.client import CLIENT_MODULE as REMINDER_CLIENT_MODULE
     from .reminders.client import client_data as reminder_client_data
@@ -73,6 +73,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> MidBackRelief:
         },
     )
     security.init_app(app)
+    inline.init_app(app, app.extensions["mbr_assets"])
     jsonlimits.init_app(app, api.API_PREFIX)
     pages.init_app(app)
     smorest = api.init_app(app)

@@ -103,6 +103,11 @@ def main(argv: list[str] | None = None) -> int:
     except (ContentError, SchemaTooNew) as exc:
         return _refuse(exc)
     config = app.config
+    # Every page, the service worker, the offline pack and every compressed body, built
+    # now so no request waits for them.
+    from .pwa import warm
+
+    warm(app)
     if not config.get("PUBLIC_URL") and config["HOST"] not in ("127.0.0.1", "localhost", "::1"):
         log.warning("MBR_PUBLIC_URL is not set: push messages carry relative links, which Safari's "
                     "Declarative Web Push cannot open")

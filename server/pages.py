@@ -6,14 +6,16 @@ page is rendered once and served from memory afterwards (with an ETag).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from functools import wraps
 
-from flask import Blueprint, Flask, abort, current_app, render_template, request
+from flask import Blueprint, Flask, abort, current_app, g, render_template, request
 
 from .content import Content
 from .http import Body
+from .inline import wants_linked_css
 from .regions import country_names
 from .reminders import rules as rem
 
@@ -25,13 +27,18 @@ def get_content() -> Content:
 
 
 def rendered_once(view: Callable[..., str]) -> Callable[..., object]:
+    """Render a page once per variant: with the stylesheet inline (from the network) or
+    linked (`?css=linked`, the copy the service worker stores)."""
+
     @wraps(view)
     def wrapper(**kwargs):
-        cache: dict[str, Body] = current_app.extensions.setdefault("mbr_pages", {})
-        body = cache.get(request.path)
+        cache: dict[tuple[str, bool], Body] = current_app.extensions.setdefault("mbr_pages", {})
+        key = (request.path, wants_linked_css())
+        body = cache.get(key)
         if body is None:
+            g.css_linked = key[1]
             body = Body.of(view(**kwargs), "text/html")
-            cache[request.path] = body
+            cache[key] = body
         return body.respond(request)
 
     return wrapper
@@ -141,8 +148,7 @@ def page_urls(content: Content) -> list[str]:
 def app_data(content: Content, reminder_grace_seconds: int) -> dict:
     """The slice of content the client-side modules (plan, reminders) work from, and the
     constants the device's copy of the reminder rules needs (never retyped in JS)."""
-    return {
-        "version": content.version,
+    data = {
         # leave_out: movements no routine in the person's plan may make once they pick
         # this choice (safety.yaml), whatever else they pick.
         "choices": [{**c, "leave_out": content.movements_left_out(c["causes"])}
@@ -166,6 +172,11 @@ def app_data(content: Content, reminder_grace_seconds: int) -> dict:
         },
         "reminder_rules": {**rem.client_constants(), "grace_seconds": reminder_grace_seconds},
     }
+    # The version of this data, not of all content: a page embedding it changes only
+    # when the data does, so an edit elsewhere (an exercise's steps) does not make
+    # every returning browser download home, reminders and settings again.
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return {"version": digest, **data}
 
 
 def progress_client(content: Content) -> dict:

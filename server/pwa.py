@@ -1,23 +1,35 @@
 """The PWA blueprint: web app manifest, service worker and offline page.
 
 flask-pwa would fill this role, but its only release (0.1.0) requires Flask < 2.
+
+The service worker precaches every file under its own revision (the hash of its bytes),
+as Workbox's precache manifest does: a new release copies unchanged files from the
+previous cache and downloads only the files whose bytes changed. A first install gets
+everything in one request (`/precache.pack`), compressed as one brotli stream, so the
+markup the pages share is sent once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Blueprint, Flask, current_app, render_template, request
+from flask import Blueprint, Flask, abort, current_app, render_template, request
 
-from .assets import get_assets
+from .assets import IMMUTABLE, get_assets
 from .content import Content
 from .http import Body
+from .inline import LINKED_PARAM
 from .pages import page_urls, rendered_once
 from .reminders import Reminders
 
 bp = Blueprint("pwa", __name__)
+
+PACK_PATH = "/precache.pack"
 
 THEME_COLOR = "#0f5c5a"
 THEME_COLOR_DARK = "#10201f"  # the browser bar in dark mode (base.html)
@@ -92,9 +104,17 @@ def manifest():
 def service_worker():
     # no-cache: the browser must revalidate the worker on every check, or an update
     # could sit unnoticed behind an HTTP cache.
-    response = current_app.extensions["mbr_sw"].respond(request, "no-cache")
+    response = release().sw.respond(request, "no-cache")
     response.headers["Service-Worker-Allowed"] = "/"
     return response
+
+
+@bp.get(PACK_PATH)
+def precache_pack():
+    current = release()
+    if request.args.get("v") != current.version:
+        abort(404)  # an old worker's pack is gone; it fetches files one by one instead
+    return current.pack.respond(request, IMMUTABLE)
 
 
 @bp.get("/offline")
@@ -104,7 +124,137 @@ def offline() -> str:
 
 
 def precache_urls(content: Content) -> list[str]:
+    """The cache keys of every file the app needs offline."""
     return ["/offline", "/manifest.webmanifest", *page_urls(content), *get_assets().precache_urls()]
+
+
+# Response headers a stored copy keeps: a page served from the cache must carry the same
+# policy (CSP above all) as one served from the network.
+KEPT_HEADERS = ("Content-Type", "Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy",
+                "Permissions-Policy", "Cross-Origin-Opener-Policy", "Cross-Origin-Resource-Policy",
+                "X-Frame-Options")
+
+
+@dataclass(frozen=True)
+class Release:
+    """Everything one release's service worker installs: built once, on first use."""
+
+    version: str
+    entries: list[dict]  # {url, revision, fetch?}: the worker's precache manifest
+    sw: Body
+    pack: Body
+
+
+def _fetch_url(url: str) -> str | None:
+    """Where the worker fetches a file from, when not from its cache key: pages in their
+    variant linking the precached stylesheet; scripts at the unversioned address the
+    pages' relative imports use, so a module the page has just loaded is revalidated
+    from the HTTP cache (304) rather than downloaded again."""
+    if url.startswith("/static/js/"):
+        return url.split("?", 1)[0]
+    if url.startswith("/static/") or url == "/manifest.webmanifest":
+        return None
+    return f"{url}?{LINKED_PARAM[0]}={LINKED_PARAM[1]}"
+
+
+def _build_release(app: Flask) -> Release:
+    content: Content = app.extensions["mbr_content"]
+    version = app.config["CACHE_VERSION"]
+    entries: list[dict] = []
+    header_sets: list[dict] = []
+    files: list[list] = []
+    bodies: list[bytes] = []
+    client = app.test_client()
+    with app.app_context():
+        urls = precache_urls(content)
+    for url in urls:
+        fetch = _fetch_url(url)
+        response = client.get(fetch or url)  # no Accept-Encoding: the plain bytes
+        if response.status_code != 200:
+            raise RuntimeError(f"precached {url} answers {response.status_code}")
+        data = response.get_data()
+        entry = {"url": url, "revision": hashlib.sha256(data).hexdigest()[:12]}
+        if fetch:
+            entry["fetch"] = fetch
+        entries.append(entry)
+        if url.startswith("/static/"):
+            # Static files go one by one: their URLs carry their hash, so the ones the
+            # page has just loaded come from the HTTP cache, not the network.
+            continue
+        headers = {k: response.headers[k] for k in KEPT_HEADERS if k in response.headers}
+        if headers not in header_sets:
+            header_sets.append(headers)
+        files.append([url, len(data), header_sets.index(headers)])
+        bodies.append(data)
+    # One line of JSON (the header sets; each file's key, length and header set), then
+    # the files' bytes, one after another.
+    index = json.dumps({"headers": header_sets, "files": files}, separators=(",", ":"))
+    pack = Body.of(index.encode() + b"\n" + b"".join(bodies), "application/octet-stream")
+    # Past this many changed pages the pack costs less than fetching them one by one
+    # (gzip sizes as the estimate: brotli keeps the same proportion, and costs more to
+    # compute just for an estimate).
+    page_bytes = sorted(len(Body.of(b, "text/html").gzipped or b) for b in bodies)
+    median = page_bytes[len(page_bytes) // 2] if page_bytes else 1
+    pack_worth = max(1, round(len(pack.gzipped or pack.data) / median))
+    with app.app_context():
+        sw = render_template(
+            "pwa/sw.js",
+            version=version,
+            precache=entries,
+            pack_url=f"{PACK_PATH}?v={version}",
+            pack_worth=pack_worth,
+            offline_url="/offline",
+            # The same payload the scheduler pushes, without a due time: the worker
+            # completes it for reminders the open page asks it to show.
+            reminder_payloads=app.extensions["mbr_reminder_payloads"],
+            # Storage names and actions: the same data the pages import (reminder-data.js).
+            reminder_client=app.extensions["mbr_reminder_client"],
+            icon=get_assets().url("icons/icon-192.png"),
+            badge=get_assets().url("icons/badge-96.png"),
+        )
+    return Release(version, entries, Body.of(strip_comments(sw), "text/javascript"), pack)
+
+
+def strip_comments(js: str) -> str:
+    """The worker without its whole-line comments: every browser downloads it on every
+    update check, and the comments are for us (they stay in the template)."""
+    js = re.sub(r"^[ \t]*/\*.*?\*/[ \t]*\n", "", js, flags=re.S | re.M)
+    return re.sub(r"^[ \t]*//.*\n", "", js, flags=re.M)
+
+
+_release_lock = threading.Lock()
+
+
+def release(app: Flask | None = None) -> Release:
+    """This process's release, built on first use (every page rendered, the pack
+    compressed) and kept."""
+    app = app or current_app._get_current_object()
+    current = app.extensions.get("mbr_release")
+    if current is None:
+        with _release_lock:
+            current = app.extensions.get("mbr_release")
+            if current is None:
+                current = _build_release(app)
+                app.extensions["mbr_release"] = current
+    return current
+
+
+def warm(app: Flask) -> None:
+    """Build at start-up what would otherwise be built on first use: the release (every
+    page, the service worker, the pack) and every body's brotli and gzip forms, so no
+    request ever waits for compression."""
+    release(app)
+    current = app.extensions["mbr_release"]
+    bodies: list[Body] = [*app.extensions["mbr_pages"].values(), *app.extensions["mbr_assets"].files.values(),
+                          app.extensions["mbr_manifest"], current.sw, current.pack,
+                          *app.extensions.get("mbr_api", {}).values()]
+    with app.test_request_context():
+        for url in page_urls(app.extensions["mbr_content"]):
+            # The variant a browser gets from the network (stylesheet inline).
+            app.test_client().get(url)
+    bodies += app.extensions["mbr_pages"].values()
+    for body in bodies:
+        body.encodings  # noqa: B018 - computes and keeps the compressed forms
 
 
 def init_app(app: Flask, reminders: Reminders) -> None:
@@ -117,19 +267,5 @@ def init_app(app: Flask, reminders: Reminders) -> None:
         app.extensions["mbr_manifest"] = Body.of(manifest_json, "application/manifest+json")
         version = _source_digest(app, content)
         app.extensions["mbr_cache_version"] = version
-        sw = render_template(
-            "pwa/sw.js",
-            version=version,
-            precache=precache_urls(content),
-            offline_url="/offline",
-            # The same payload the scheduler pushes, without a due time: the worker
-            # completes it for reminders the open page asks it to show.
-            reminder_payloads=reminders.payload_templates(),
-            # Storage names and actions: the same data the pages import (reminder-data.js).
-            reminder_client=app.extensions["mbr_reminder_client"],
-            icon=get_assets().url("icons/icon-192.png"),
-            badge=get_assets().url("icons/badge-96.png"),
-        )
-        app.extensions["mbr_sw"] = Body.of(sw, "text/javascript")
+        app.extensions["mbr_reminder_payloads"] = reminders.payload_templates()
         app.config["CACHE_VERSION"] = version
-        app.config["CACHE_NAME_HASH"] = hashlib.sha256(sw.encode()).hexdigest()[:8]

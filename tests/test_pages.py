@@ -1,4 +1,6 @@
+import base64
 import gzip
+import hashlib
 import re
 from html.parser import HTMLParser
 
@@ -11,6 +13,8 @@ class PageParser(HTMLParser):
     def __init__(self):
         super().__init__()
         self.scripts, self.inline_scripts, self.styles, self.style_attrs = [], [], 0, 0
+        self.style_texts = []
+        self._in_style = False
         self.resources, self.nav_links, self.h1 = [], [], 0
         self._in_script = None
         self._in_nav = False
@@ -21,6 +25,8 @@ class PageParser(HTMLParser):
             self.style_attrs += 1
         if tag == "style":
             self.styles += 1
+            self._in_style = True
+            self.style_texts.append("")
         if tag == "h1":
             self.h1 += 1
         if tag == "script":
@@ -40,11 +46,19 @@ class PageParser(HTMLParser):
             self._in_nav = False
         if tag == "script":
             self._in_script = None
+        if tag == "style":
+            self._in_style = False
 
     def handle_data(self, data):
         if (self._in_script is not None and data.strip()
                 and self._in_script.get("type") != "application/json"):
-            self.inline_scripts.append(data[:60])
+            self.inline_scripts.append(data)
+        if self._in_style:
+            self.style_texts[-1] += data
+
+
+def csp_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
 
 
 def all_pages(app):
@@ -52,14 +66,28 @@ def all_pages(app):
 
 
 def test_every_page_renders_without_inline_code_or_third_parties(app, client):
+    """The only inline code is the first-paint stylesheet and head script, each allowed
+    by its own hash in the CSP; the stored (linked) variant has no inline style at all."""
+    inline = app.extensions["mbr_inline"]
     for url in all_pages(app):
         response = client.get(url)
         assert response.status_code == 200, url
         assert response.mimetype == "text/html"
         parser = PageParser()
         parser.feed(response.get_data(as_text=True))
-        assert parser.inline_scripts == [], url
-        assert parser.styles == 0 and parser.style_attrs == 0, url
+        csp = response.headers["Content-Security-Policy"]
+        assert parser.inline_scripts == [inline["script"]], url
+        assert parser.style_texts == [inline["style"]], url
+        assert parser.style_attrs == 0, url
+        script_src = next(d for d in csp.split("; ") if d.startswith("script-src "))
+        style_src = next(d for d in csp.split("; ") if d.startswith("style-src "))
+        assert csp_hash(inline["script"]) in script_src.split(), url
+        assert csp_hash(inline["style"]) in style_src.split(), url
+        assert "unsafe-inline" not in csp
+        linked = PageParser()
+        linked.feed(client.get(url + "?css=linked").get_data(as_text=True))
+        assert linked.styles == 0 and linked.inline_scripts == [inline["script"]], url
+        assert any(r.startswith("/static/css/app.css?v=") for r in linked.resources), url
         assert parser.h1 == 1, url
         for resource in parser.resources:
             assert resource.startswith("/"), f"{url} loads {resource} from another origin"
@@ -103,14 +131,15 @@ def test_pages_have_etag_and_answer_304(client):
 
 def test_pages_are_gzipped_when_asked(client):
     plain = client.get("/about")
-    packed = client.get("/about", headers={"Accept-Encoding": "gzip, br"})
+    packed = client.get("/about", headers={"Accept-Encoding": "gzip"})
     assert packed.headers["Content-Encoding"] == "gzip"
     assert gzip.decompress(packed.data) == plain.data
     assert len(packed.data) < len(plain.data) / 2
 
 
 def test_static_assets_are_hashed_and_immutable(client):
-    html = client.get("/").get_data(as_text=True)
+    # The page variant the service worker stores links the stylesheet.
+    html = client.get("/?css=linked").get_data(as_text=True)
     css = re.search(r'href="(/static/css/app\.css\?v=[0-9a-f]+)"', html).group(1)
     response = client.get(css)
     assert response.status_code == 200

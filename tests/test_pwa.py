@@ -1,3 +1,5 @@
+import hashlib
+import json
 import re
 import struct
 
@@ -48,13 +50,17 @@ def test_service_worker_is_served_fresh_with_precache_list(client, app):
     js = response.get_data(as_text=True)
     version = app.config["CACHE_VERSION"]
     assert f'const VERSION = "{version}"' in js
-    precache = re.search(r"const PRECACHE = (\[.*?\]);", js).group(1)
-    for url in ("/", "/offline", "/stretches", "/screening", "/static/css/app.css?v="):
-        assert f'"{url}' in precache, url
-    # Every precached URL must exist, or install fails for everyone.
-    import json
-    for url in json.loads(precache):
-        assert client.get(url).status_code == 200, url
+    precache = json.loads(re.search(r"const PRECACHE = (\[.*?\]);\n", js).group(1))
+    urls = [e["url"] for e in precache]
+    for url in ("/", "/offline", "/stretches", "/screening"):
+        assert url in urls, url
+    assert any(u.startswith("/static/css/app.css?v=") for u in urls)
+    # Every precached file must exist, or install fails for everyone; its revision is
+    # the hash of the bytes the worker stores.
+    for entry in precache:
+        response = client.get(entry.get("fetch", entry["url"]))
+        assert response.status_code == 200, entry
+        assert hashlib.sha256(response.data).hexdigest()[:12] == entry["revision"], entry
 
 
 def test_cache_version_follows_content(tmp_path, content_copy):

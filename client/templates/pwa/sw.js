@@ -1,29 +1,91 @@
 /* Mid-Back Relief service worker. Generated per release by the server: VERSION is a
-   hash of every file the app needs offline, so any change installs a new cache. */
+   hash of every file the app needs offline, so any change installs a new cache.
+   PRECACHE is the precache manifest (as Workbox's): each file's cache key, the hash of
+   its bytes (revision) and, for pages, the address of the variant to store (it links
+   the precached stylesheet instead of carrying it inline). A new release copies every
+   file whose revision is unchanged from the previous cache and downloads only the rest;
+   a first install downloads every page in one request (PACK_URL). */
 const VERSION = {{ version|tojson }};
 const CACHE = `mbr-${VERSION}`;
 const PRECACHE = {{ precache|tojson }};
+const PACK_URL = {{ pack_url|tojson }};
 const OFFLINE_URL = {{ offline_url|tojson }};
+// Stored last in every complete cache: {url: revision}. A cache without it (an install
+// cut short) is never copied from.
+const REVISIONS_KEY = '/__precache/revisions';
+
+// Past this many changed pages, the pack costs fewer bytes than the pages one by one.
+const PACK_WORTH = {{ pack_worth|tojson }};
+
+// Pages skip the HTTP cache (cache: 'reload') so a new version never stores old bytes;
+// static files carry their hash in the URL, so a copy the page already loaded is the
+// right one. Each request gets a few tries: on a poor connection one dropped request
+// should not throw away the whole install.
+async function fetchWithRetries(url) {
+  const cache = url.startsWith('/static/') ? 'default' : 'reload';
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const response = await fetch(new Request(url, { cache }));
+      if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+      return response;
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+    }
+  }
+}
+
+// Unchanged files in earlier complete caches: url -> the cache holding that revision.
+async function reusable() {
+  const found = new Map();
+  for (const name of await caches.keys()) {
+    if (!name.startsWith('mbr-') || name === CACHE) continue;
+    const cache = await caches.open(name);
+    const stored = await cache.match(REVISIONS_KEY);
+    if (!stored) continue;
+    let revisions;
+    try { revisions = await stored.json(); } catch (err) { continue; }
+    for (const entry of PRECACHE) {
+      if (!found.has(entry.url) && revisions[entry.url] === entry.revision) found.set(entry.url, cache);
+    }
+  }
+  return found;
+}
+
+// The pack holds every page: one line of JSON ({headers: [header sets], files: [[url,
+// length, header set]]}), then the files' bytes one after another.
+async function installPack(cache) {
+  const bytes = new Uint8Array(await (await fetchWithRetries(PACK_URL)).arrayBuffer());
+  const newline = bytes.indexOf(10);
+  const index = JSON.parse(new TextDecoder().decode(bytes.subarray(0, newline)));
+  let offset = newline + 1;
+  await Promise.all(index.files.map(([url, length, headers]) => {
+    const body = bytes.slice(offset, offset + length);
+    offset += length;
+    return cache.put(url, new Response(body, { headers: index.headers[headers] }));
+  }));
+}
 
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(CACHE);
-    // cache: 'reload' skips the HTTP cache so a new version never stores old bytes. Each
-    // file gets a few tries: on a poor connection one dropped request should not throw
-    // away the whole install.
-    await Promise.all(PRECACHE.map(async (url) => {
-      for (let attempt = 1; ; attempt += 1) {
-        try {
-          const response = await fetch(new Request(url, { cache: 'reload' }));
-          if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-          await cache.put(url, response);
-          return;
-        } catch (err) {
-          if (attempt >= 3) throw err;
-          await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
-        }
-      }
+    const previous = await reusable();
+    const copies = new Map();
+    for (const entry of PRECACHE) {
+      const old = previous.get(entry.url);
+      const hit = old && (await old.match(entry.url));
+      if (hit) copies.set(entry.url, hit);
+    }
+    const changedPages = PRECACHE.filter((e) => !copies.has(e.url) && !e.url.startsWith('/static/'));
+    const packed = changedPages.length > PACK_WORTH;
+    if (packed) await installPack(cache);
+    await Promise.all(PRECACHE.map(async (entry) => {
+      if (copies.has(entry.url)) return cache.put(entry.url, copies.get(entry.url));
+      if (packed && !entry.url.startsWith('/static/')) return null;
+      return cache.put(entry.url, await fetchWithRetries(entry.fetch || entry.url));
     }));
+    const revisions = Object.fromEntries(PRECACHE.map((e) => [e.url, e.revision]));
+    await cache.put(REVISIONS_KEY, new Response(JSON.stringify(revisions), { headers: { 'Content-Type': 'application/json' } }));
     // The very first install has nothing to replace, so there is nothing to mix up.
     if (!self.registration.active) await self.skipWaiting();
   })());

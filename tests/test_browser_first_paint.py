@@ -1,0 +1,99 @@
+"""First paint without waiting for anything: every page served from the network carries
+its stylesheet and a hashed head script inline, so it renders the same with the
+external stylesheet blocked, and a stored safety hold is applied before any module
+loads."""
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+PAGES = ["/", "/screening", "/stretches", "/stretches/chin-tuck", "/routines/desk-reset",
+         "/causes/muscular-postural/poor-posture", "/reminders", "/settings"]
+
+# Computed styles that differ from the browser's defaults only when app.css applies.
+STYLE_PROBE = """() => {
+  const pick = (sel, props) => {
+    const el = document.querySelector(sel);
+    if (!el) return null;
+    const cs = getComputedStyle(el);
+    return props.map((p) => cs.getPropertyValue(p));
+  };
+  return {
+    body: pick('body', ['background-color', 'color', 'font-family', 'margin-top']),
+    h1: pick('h1', ['font-size', 'line-height', 'margin-top']),
+    tabbar: pick('.tabbar', ['position', 'display', 'bottom']),
+    button: pick('.btn', ['min-height', 'border-radius', 'display']),
+    main: pick('main', ['max-width', 'padding-left']),
+    width: document.documentElement.scrollWidth,
+    height: document.querySelector('main').getBoundingClientRect().height,
+  };
+}"""
+
+
+def test_pages_render_the_same_with_the_external_stylesheet_blocked(new_context, live_server):
+    # No worker: every navigation is answered by the server, as on a first visit.
+    context = new_context(service_workers="block")
+    stylesheet_requests = []
+    context.route("**/static/css/**", lambda route: (stylesheet_requests.append(route.request.url), route.abort()))
+    inline_page = context.new_page()
+    reference = new_context(service_workers="block").new_page()
+    for url in PAGES:
+        inline_page.goto(live_server.url + url)
+        # The variant that links the stylesheet, loaded normally: what app.css looks like.
+        reference.goto(live_server.url + url + "?css=linked")
+        reference.wait_for_load_state("load")
+        assert reference.evaluate("document.styleSheets[0].href").startswith(live_server.url + "/static/css/")
+        assert inline_page.evaluate("document.styleSheets[0].href") is None, url  # the <style> element
+        styled = inline_page.evaluate(STYLE_PROBE)
+        assert styled["tabbar"][0] == "fixed", url
+        assert styled == reference.evaluate(STYLE_PROBE), url
+    assert stylesheet_requests == []
+
+
+def test_the_inline_code_runs_under_the_policy(new_context, live_server):
+    """Inline style and script are allowed by their hashes: the script ran (it defines
+    nothing global, so its effect is checked) and no CSP violation was reported."""
+    context = new_context(service_workers="block")
+    page = context.new_page()
+    violations = []
+    page.expose_function("reportViolation", lambda v: violations.append(v))
+    page.add_init_script(
+        "document.addEventListener('securitypolicyviolation',"
+        " (e) => window.reportViolation(e.violatedDirective + ' ' + e.blockedURI))")
+    page.goto(live_server.url + "/screening")
+    page.evaluate("""() => {
+        localStorage.setItem('mbr.screenings', JSON.stringify(
+            [{at: '2026-01-01T00:00:00Z', level: 'emergency', answers: {x: true}}]));
+    }""")
+    page.goto(live_server.url + "/screening")
+    page.wait_for_load_state("load")
+    assert page.evaluate("document.documentElement.classList.contains('stretch-hold')")
+    assert violations == []
+    # The error guard fails the test on any console error, CSP reports included.
+
+
+def test_a_stored_hold_hides_stretches_before_any_module_runs(new_context, live_server):
+    context = new_context(service_workers="block")
+    page = context.new_page()
+    page.goto(live_server.url + "/settings")
+    page.evaluate("""() => localStorage.setItem('mbr.screenings', JSON.stringify([
+        {at: '2026-01-01T00:00:00Z', level: 'same-day', answers: {'night-pain': true}}]))""")
+    # No module may load: only the inline head script can apply the hold.
+    context.error_guard.allow(r"Failed to load resource", r"net::ERR_FAILED")
+    blocked = []
+    context.route("**/static/js/**", lambda route: (blocked.append(route.request.url), route.abort()))
+    for url in ("/", "/stretches", "/routines/desk-reset"):
+        page.goto(live_server.url + url)
+        assert page.evaluate("document.documentElement.classList.contains('stretch-hold')"), url
+        hidden = page.evaluate(
+            "[...document.querySelectorAll('[data-stretch]')].every((e) => getComputedStyle(e).display === 'none')")
+        assert hidden, url
+        assert page.evaluate("document.querySelectorAll('[data-stretch]').length") > 0, url
+    assert blocked  # the modules really were asked for, and refused
+
+    # Assessed after the check: no hold, and the stretches show (the rule is the same text).
+    page.evaluate("""() => localStorage.setItem('mbr.assessed', JSON.stringify(
+        {at: '2026-02-01T00:00:00Z', covered: ['night-pain']}))""")
+    page.goto(live_server.url + "/")
+    assert not page.evaluate("document.documentElement.classList.contains('stretch-hold')")
+    assert page.locator("#hero-start").is_visible()
