@@ -15,6 +15,7 @@ from flask import Blueprint, Flask, abort, current_app, render_template, request
 from .content import Content
 from .http import Body
 from .regions import country_names
+from .wording import duration_words
 from .reminders import rules as rem
 
 bp = Blueprint("pages", __name__)
@@ -186,4 +187,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["app_data_json"] = _script_json(client)
     app.jinja_env.globals["screening_json"] = _script_json(screening_client(content))
     app.jinja_env.globals["region_options"] = region_options(content)
+    app.jinja_env.filters["duration"] = duration_words
     app.register_blueprint(bp)

@@ -39,6 +39,10 @@ def test_full_routine_offline_with_pause_skip_back_and_reload(context, live_serv
     page.locator("#player-start").click()
     assert step_title(page) == titles[0]
     assert page.locator("#player-progress-text").inner_text() == f"Step 1 of {len(steps)}"
+    # A 3-second get-ready count-in, then the first step's own time.
+    assert page.locator("#player-count").inner_text() == "3"
+    assert page.locator("#player-skip").inner_text() == "Go now"
+    page.clock.run_for(3000)
     assert page.locator("#player-count").inner_text() == f"0:{steps[0]['seconds']:02d}"
     assert page.locator("#player-next").inner_text() == f"Next: {titles[1]}"
 
@@ -65,11 +69,17 @@ def test_full_routine_offline_with_pause_skip_back_and_reload(context, live_serv
     assert step_title(page) == titles[1]
     assert page.locator("#player-count").inner_text() == f"0:{steps[1]['seconds']:02d}"
 
-    # A reload mid-routine resumes at the same step (offline, from the cache).
+    # A reload mid-routine offers to resume at the same step (offline, from the cache);
+    # it does not run by itself, and resuming counts in again.
     page.clock.run_for(2000)
     page.reload()
+    expect(page.locator("#player-resume-text")).to_contain_text(f"step 2 of {len(steps)}: {titles[1]}")
+    expect(page.locator("#player-resume")).to_be_focused()
+    expect(page.locator("#player-stage")).to_be_hidden()
+    page.locator("#player-resume").click()
     assert step_title(page) == titles[1]
-    expect(page.locator(".stage")).to_be_visible()
+    expect(page.locator("#player-stage")).to_be_visible()
+    page.clock.run_for(3000)
 
     # Run to the end; completion is recorded on the device.
     longest = max(s["seconds"] for s in steps) * 1000 + 500

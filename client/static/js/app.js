@@ -3,9 +3,11 @@
 // own emergency number; and hold stretches after an urgent safety-check result.
 import { fillNumbers } from './emergency.js';
 import { watchHold } from './safety.js';
+import { watchInstall } from './install.js';
 
 fillNumbers(document.body);
 watchHold();
+watchInstall();
 
 const banner = document.getElementById('update');
 const reloadButton = document.getElementById('update-reload');
