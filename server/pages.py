@@ -15,8 +15,8 @@ from flask import Blueprint, Flask, abort, current_app, render_template, request
 from .content import Content
 from .http import Body
 from .regions import country_names
-from .wording import duration_words
 from .reminders import rules as rem
+from .wording import duration_words
 
 bp = Blueprint("pages", __name__)
 
