@@ -47,7 +47,8 @@ MEASURE = """() => {
       if (block && words(block).length > words(n).length + 2) continue; // a link in a sentence
     }
     if (box.width < 44 || box.height < 44) {
-      out.push(`${n.tagName.toLowerCase()}#${n.id || ''} "${words(target).slice(0, 40)}" ${Math.round(box.width)}x${Math.round(box.height)}`);
+      const size = `${Math.round(box.width)}x${Math.round(box.height)}`;
+      out.push(`${n.tagName.toLowerCase()}#${n.id || ''} "${words(target).slice(0, 40)}" ${size}`);
     }
   }
   return out;
@@ -165,7 +166,8 @@ def hide_and_show(page, hidden: bool) -> None:
     # Headless Chromium keeps every page visible, so the page is told the way a phone
     # tells it when another app comes to the front: visibilityState and its event.
     page.evaluate("""(hidden) => {
-      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => hidden ? 'hidden' : 'visible' });
+      const state = hidden ? 'hidden' : 'visible';
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state });
       Object.defineProperty(document, 'hidden', { configurable: true, get: () => hidden });
       document.dispatchEvent(new Event('visibilitychange'));
     }""", hidden)  # fmt: skip
@@ -302,7 +304,8 @@ def test_ios_how_to_only_in_safari_before_installing(new_context, live_server, a
         options |= {"user_agent": agent, "is_mobile": True, "has_touch": True}
     context = new_context(**options)
     context.add_init_script(
-        f"Object.defineProperty(Navigator.prototype, 'standalone', {{ configurable: true, get: () => {json.dumps(standalone)} }});"
+        "Object.defineProperty(Navigator.prototype, 'standalone', "
+        f"{{ configurable: true, get: () => {json.dumps(standalone)} }});"
     )
     page = context.new_page()
     for url, slot in (("/", "#install-home"), ("/reminders", "#install-reminders")):
