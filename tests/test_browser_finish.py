@@ -329,3 +329,32 @@ def test_ios_how_to_only_in_safari_before_installing(new_context, live_server, a
         expect(page.locator("#install-home")).to_be_hidden()
         page.goto(live_server.url + "/reminders")
         expect(page.locator("#install-reminders [data-install-ios]")).to_be_visible()
+
+
+FOCUS_RING = """() => {
+  let n = document.activeElement;
+  if (n === document.body) return null; // past the last control
+  // A visually hidden file input shows its ring on the label that stands for it.
+  if (n.matches('input.visually-hidden')) n = document.querySelector(`label[for="${n.id}"]`);
+  const s = getComputedStyle(n);
+  return { id: n.id || n.textContent.trim().slice(0, 30), style: s.outlineStyle, width: parseFloat(s.outlineWidth) };
+}"""
+
+
+@pytest.mark.parametrize("url", ["/", "/settings", "/reminders", f"/stretches/{STRETCH}"])
+def test_every_control_shows_where_focus_is(new_context, live_server, url):
+    page = new_context(viewport={"width": 1280, "height": 800}, service_workers="block").new_page()
+    page.goto(live_server.url + url)
+    seen, missing = set(), []
+    for _ in range(150):
+        page.keyboard.press("Tab")
+        ring = page.evaluate(FOCUS_RING)
+        if ring is None:
+            break
+        if ring["id"] in seen:
+            continue
+        seen.add(ring["id"])
+        if ring["style"] == "none" or ring["width"] < 2:
+            missing.append(ring)
+    assert len(seen) > 10
+    assert missing == []
