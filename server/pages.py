@@ -18,6 +18,7 @@ from .http import Body
 from .inline import wants_linked_css
 from .regions import country_names
 from .reminders import rules as rem
+from .wording import duration_words
 
 bp = Blueprint("pages", __name__)
 
@@ -217,4 +218,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["region_options"] = region_options(content)
     # The plan editor's limits, from the rules (never retyped in a template).
     app.jinja_env.globals["reminder_limits"] = rem.client_constants()
+    app.jinja_env.filters["duration"] = duration_words
     app.register_blueprint(bp)

@@ -124,8 +124,9 @@ def test_screening_and_player_work_by_keyboard_alone(page, live_server):
     page.goto(live_server.url + "/routines/desk-reset")
     page.locator("#player-start").focus()
     page.keyboard.press("Enter")
-    assert page.locator("#player-live").inner_text().startswith("Step 1 of")
-    page.locator("#player-pause").focus()
+    assert page.locator("#player-live").inner_text().startswith("Get ready. Step 1 of")
+    # Focus moves to the player's main control, so Space pauses straight away.
+    assert page.evaluate("document.activeElement.id") == "player-pause"
     page.keyboard.press("Space")
     assert page.locator("#player-pause").get_attribute("aria-pressed") == "true"
 

@@ -35,6 +35,10 @@ def test_full_routine_offline_with_pause_skip_back_and_reload(context, live_serv
     page.locator("#player-start").click()
     expect(page.locator("#player-now")).to_have_text(titles[0], use_inner_text=True)
     expect(page.locator("#player-progress-text")).to_have_text(f"Step 1 of {len(steps)}", use_inner_text=True)
+    # A 3-second get-ready count-in, then the first step's own time.
+    expect(page.locator("#player-count")).to_have_text("3", use_inner_text=True)
+    expect(page.locator("#player-skip")).to_have_text("Go now", use_inner_text=True)
+    page.clock.run_for(3000)
     expect(page.locator("#player-count")).to_have_text(f"0:{steps[0]['seconds']:02d}", use_inner_text=True)
     expect(page.locator("#player-next")).to_have_text(f"Next: {titles[1]}", use_inner_text=True)
 
@@ -61,11 +65,17 @@ def test_full_routine_offline_with_pause_skip_back_and_reload(context, live_serv
     expect(page.locator("#player-now")).to_have_text(titles[1], use_inner_text=True)
     expect(page.locator("#player-count")).to_have_text(f"0:{steps[1]['seconds']:02d}", use_inner_text=True)
 
-    # A reload mid-routine resumes at the same step (offline, from the cache).
+    # A reload mid-routine offers to resume at the same step (offline, from the cache);
+    # it does not run by itself, and resuming counts in again.
     page.clock.run_for(2000)
     page.reload()
+    expect(page.locator("#player-resume-text")).to_contain_text(f"step 2 of {len(steps)}: {titles[1]}")
+    expect(page.locator("#player-resume")).to_be_focused()
+    expect(page.locator("#player-stage")).to_be_hidden()
+    page.locator("#player-resume").click()
     expect(page.locator("#player-now")).to_have_text(titles[1], use_inner_text=True)
-    expect(page.locator(".stage")).to_be_visible()
+    expect(page.locator("#player-stage")).to_be_visible()
+    page.clock.run_for(3000)
 
     # Run to the end; completion is recorded on the device.
     longest = max(s["seconds"] for s in steps) * 1000 + 500

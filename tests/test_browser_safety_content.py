@@ -21,6 +21,8 @@ def test_the_player_shows_each_moves_own_cautions(page, live_server):
     routine = content.routines["floor-unwind"]
     page.goto(live_server.url + "/routines/floor-unwind")
     page.locator("#player-start").click()
+    page.locator("#player-skip").click()  # "Go now": past the get-ready count-in
+    expect(page.locator("#player-skip")).to_have_text("Skip")
     box = page.locator("#player-cautions")
     for i, step in enumerate(routine["steps"]):
         ex = content.exercises[step["exercise"]]

@@ -174,8 +174,8 @@ def frames(page, scope):
 def running(page, scope) -> list[str]:
     return page.evaluate(
         """(scope) => [...document.querySelectorAll(scope + ' .ill-frame')]
-            .flatMap((el) => el.getAnimations()).filter((a) => a.playState === 'running')
-            .map((a) => a.animationName)""",
+            .flatMap((el) => el.getAnimations({ subtree: true })).filter((a) => a.playState === 'running')
+            .map((a) => a.animationName).filter((name) => !name.startsWith('ill-label'))""",
         scope,
     )
 
@@ -183,7 +183,7 @@ def running(page, scope) -> list[str]:
 def seek(page, scope, ms: int) -> None:
     page.evaluate(
         """([scope, ms]) => document.querySelectorAll(scope + ' .ill-frame').forEach((el) =>
-            el.getAnimations().forEach((a) => { a.pause(); a.currentTime = ms; }))""",
+            el.getAnimations({ subtree: true }).forEach((a) => { a.pause(); a.currentTime = ms; }))""",
         [scope, ms],
     )
 
@@ -208,14 +208,21 @@ def test_stretch_page_fades_between_the_poses_and_the_switch_stops_it(new_contex
     start, end = frames(page, ".art")
     assert not side_by_side(page, ".art")
 
-    # At the start of the cycle the start pose shows; 60 % in, the end pose.
+    # At the start of the cycle the start pose shows; 60 % in, the end pose. The drawings
+    # fade; their labels switch, never half-transparent (contrast).
     seek(page, ".art", 0)
-    expect(start).to_have_css("opacity", "1")
-    expect(end).to_have_css("opacity", "0")
+    expect(start.locator("svg")).to_have_css("opacity", "1")
+    expect(end.locator("svg")).to_have_css("opacity", "0")
+    expect(start.locator(".ill-label")).to_be_visible()
+    expect(end.locator(".ill-label")).to_be_hidden()
     first = art.screenshot()
     seek(page, ".art", 3600)
-    expect(start).to_have_css("opacity", "0")
-    expect(end).to_have_css("opacity", "1")
+    expect(start.locator("svg")).to_have_css("opacity", "0")
+    expect(end.locator("svg")).to_have_css("opacity", "1")
+    expect(start.locator(".ill-label")).to_be_hidden()
+    expect(end.locator(".ill-label")).to_be_visible()
+    for label in (start.locator(".ill-label"), end.locator(".ill-label")):
+        expect(label).to_have_css("opacity", "1")
     second = art.screenshot()
     assert first != second
     # The drawing comes from the external sprite, in the figure and the highlight colour.
@@ -229,8 +236,10 @@ def test_stretch_page_fades_between_the_poses_and_the_switch_stops_it(new_contex
     page.locator("#ill-stop").check()
     assert running(page, ".art") == []
     assert side_by_side(page, ".art")
-    expect(start).to_have_css("opacity", "1")
-    expect(end).to_have_css("opacity", "1")
+    expect(start.locator("svg")).to_have_css("opacity", "1")
+    expect(end.locator("svg")).to_have_css("opacity", "1")
+    expect(start.locator(".ill-label")).to_be_visible()
+    expect(end.locator(".ill-label")).to_be_visible()
     page.locator("#ill-stop").uncheck()
     assert sorted(running(page, ".art")) == ["ill-end", "ill-start"]
 
@@ -261,6 +270,7 @@ def test_player_shows_the_movement_large_and_still_when_paused(page, live_server
     thumb = page.locator(".routine-step .step-art").first
     assert thumb.locator(".ill-start").is_hidden() and thumb.locator(".ill-end").is_visible()
     page.locator("#player-start").click()
+    page.locator("#player-skip").click()  # "Go now": past the get-ready count-in
     art = page.locator("#player .player-art")
     first = page.evaluate("document.querySelector('.routine-step').dataset.exercise")
     assert art.locator("use").first.get_attribute("href").endswith(f"#ill-{first}-start")

@@ -5,9 +5,11 @@
 // once the app is installed, ask the browser to keep its data (persistent storage).
 import { fillNumbers } from './emergency.js';
 import { watchHold } from './safety.js';
+import { watchInstall } from './install.js';
 
 fillNumbers(document.body);
 watchHold();
+watchInstall();
 
 const banner = document.getElementById('update');
 const reloadButton = document.getElementById('update-reload');

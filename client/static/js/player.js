@@ -1,43 +1,43 @@
-// Guided routine player: big countdown, current and next step, pause/resume, skip,
-// back, progress, a beep/vibration at each change, optional spoken cues, Screen Wake
-// Lock, and it picks up where it was after a reload. Everything it needs is in the page.
+// Guided player: a 3-second get-ready count-in, big countdown, current and next step,
+// pause/resume, skip, back (buttons, or Space and the arrow keys), progress, a
+// beep/vibration at each change, optional spoken cues and Screen Wake Lock. Leaving the
+// page pauses it; coming back (or reloading within the hour) offers Resume or Start
+// over. Its screens are in the page's HTML (partials/player.html); this module fills
+// them in and shows one at a time. Used for routines and to time a single stretch.
 import { KEYS, read, write, remove, localDate } from './storage.js';
 import { HOLD_EVENT, currentHold } from './safety.js';
+import { clock, durationWords } from './format.js';
 
 const root = document.getElementById('player');
 const list = document.getElementById('routine-steps');
-// A saved run older than this is a forgotten one, not one to resume.
-const STALE_MS = 2 * 60 * 60 * 1000;
+// A saved run older than this is an abandoned one: start over rather than resume.
+const STALE_MS = 60 * 60 * 1000;
+const COUNT_IN_MS = 3000;
 const TICK_MS = 200;
 
+const $ = (id) => document.getElementById(id);
+
 function stepsFromPage() {
-  return [...list.querySelectorAll('.routine-step')].map((li) => ({
-    exercise: li.dataset.exercise,
-    title: li.dataset.title,
-    cue: li.dataset.cue,
-    seconds: Number(li.dataset.seconds),
-    art: li.querySelector('.step-art').innerHTML,
-    alt: li.querySelector('.step-art').getAttribute('aria-label'),
-    cautions: [...li.querySelectorAll('.step-cautions li')].map((c) => c.textContent.trim()),
-  }));
+  // A single stretch's timed steps have no picture of their own: they use the page's.
+  const pageArt = document.querySelector('.art');
+  return [...list.querySelectorAll('.routine-step')].map((li) => {
+    const art = li.querySelector('.step-art') || pageArt;
+    return {
+      exercise: li.dataset.exercise,
+      title: li.dataset.title,
+      cue: li.dataset.cue,
+      seconds: Number(li.dataset.seconds),
+      art: art ? art.innerHTML : '',
+      alt: art ? art.getAttribute('aria-label') : li.dataset.title,
+      cautions: [...li.querySelectorAll('.step-cautions li')].map((c) => c.textContent.trim()),
+    };
+  });
 }
 
 // The page's "Before you start" caution must have been in front of the person once:
 // until they press Start themselves, a link or reminder does not start a routine alone.
 function generalCautionSeen() {
   return read(KEYS.preferences, {}).generalCaution === true;
-}
-
-function fmt(ms) {
-  const total = Math.max(0, Math.ceil(ms / 1000));
-  return `${Math.floor(total / 60)}:${String(total % 60).padStart(2, '0')}`;
-}
-
-function el(tag, attrs = {}, text) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (text !== undefined) node.textContent = text;
-  return node;
 }
 
 class Player {
@@ -51,62 +51,46 @@ class Player {
     this.timer = null;
     this.wakeLock = null;
     this.audio = null;
-    this.build();
+    this.bind();
   }
 
-  build() {
-    const r = this.root;
-    r.replaceChildren();
-    this.intro = el('div', { class: 'intro' });
-    // Same size and place as the server-rendered link it replaces, so nothing shifts.
-    const start = el('button', { type: 'button', class: 'btn btn-primary btn-big', id: 'player-start' }, 'Start routine');
-    start.addEventListener('click', () => this.start());
-    this.intro.append(start);
+  bind() {
+    this.intro = $('player-intro');
+    this.resumeBox = $('player-resume-box');
+    this.resumeText = $('player-resume-text');
+    this.stage = $('player-stage');
+    this.done = $('player-finish');
+    this.progressText = $('player-progress-text');
+    this.progress = $('player-progress');
+    this.art = $('player-art');
+    this.now = $('player-now');
+    this.cue = $('player-cue');
+    this.count = $('player-count');
+    this.next = $('player-next');
+    this.live = $('player-live');
+    this.backBtn = $('player-back');
+    this.pauseBtn = $('player-pause');
+    this.skipBtn = $('player-skip');
+    this.cautions = $('player-cautions');
+    this.cautionsList = $('player-cautions-list');
+    this.doneText = $('player-done');
+    this.startBtn = $('player-start');
+    this.stepItems = [...list.querySelectorAll('.routine-step')];
 
-    this.stage = el('div', { class: 'stage' });
-    this.stage.hidden = true;
-    this.progressText = el('p', { class: 'progress-text', id: 'player-progress-text' });
-    this.progress = el('progress', { max: String(this.steps.length), value: '0', 'aria-labelledby': 'player-progress-text' });
-    this.art = el('div', { class: 'player-art', role: 'img' });
-    this.now = el('p', { class: 'now', id: 'player-now' });
-    this.cue = el('p', { class: 'cue', id: 'player-cue' });
-    this.count = el('div', { class: 'count', id: 'player-count', role: 'timer', 'aria-live': 'off', 'aria-atomic': 'true' });
-    this.next = el('p', { class: 'next', id: 'player-next' });
-    this.live = el('p', { class: 'visually-hidden', id: 'player-live', 'aria-live': 'polite', 'aria-atomic': 'true' });
-    const controls = el('div', { class: 'controls' });
-    this.backBtn = el('button', { type: 'button', class: 'btn', id: 'player-back' }, 'Back');
-    this.pauseBtn = el('button', { type: 'button', class: 'btn btn-primary', id: 'player-pause' }, 'Pause');
-    this.skipBtn = el('button', { type: 'button', class: 'btn', id: 'player-skip' }, 'Skip');
-    this.backBtn.addEventListener('click', () => this.go(this.state.index - 1));
-    this.skipBtn.addEventListener('click', () => this.go(this.state.index + 1, true));
-    this.pauseBtn.addEventListener('click', () => (this.state.running ? this.pause() : this.resume()));
-    controls.append(this.backBtn, this.pauseBtn, this.skipBtn);
-    // The current move's own cautions, below the controls so the countdown and its
-    // buttons stay on one screen.
-    this.cautions = el('section', { class: 'player-cautions', id: 'player-cautions', 'aria-labelledby': 'player-cautions-title' });
-    this.cautionsList = el('ul');
-    this.cautions.append(el('h3', { id: 'player-cautions-title' }, 'Take care'), this.cautionsList);
-
-    const options = el('div', { class: 'options' });
-    options.append(
-      this.option('player-sound', 'Beep and vibrate', this.prefs.sound !== false, (on) => this.setPref('sound', on)),
-      this.option('player-speech', 'Spoken cues', this.prefs.speech === true, (on) => this.setPref('speech', on)),
-    );
-    this.stage.append(this.progressText, this.progress, this.art, this.now, this.cue, this.count, this.next, controls, this.cautions, options);
-
-    this.done = el('div', { class: 'done' });
-    this.done.hidden = true;
-    r.append(this.intro, this.stage, this.done, this.live);
-    r.hidden = false;
+    this.startBtn.addEventListener('click', () => this.start());
+    $('player-resume').addEventListener('click', () => this.resumeAfterLeaving());
+    $('player-restart').addEventListener('click', () => this.start());
+    $('player-again').addEventListener('click', () => this.start());
+    this.backBtn.addEventListener('click', () => this.back());
+    this.skipBtn.addEventListener('click', () => this.skip());
+    this.pauseBtn.addEventListener('click', () => this.toggle());
+    this.option($('player-sound'), this.prefs.sound !== false, 'sound');
+    this.option($('player-speech'), this.prefs.speech === true, 'speech');
   }
 
-  option(id, label, checked, onChange) {
-    const wrap = el('label', { for: id });
-    const box = el('input', { type: 'checkbox', id });
+  option(box, checked, key) {
     box.checked = checked;
-    box.addEventListener('change', () => onChange(box.checked));
-    wrap.append(box, document.createTextNode(label));
-    return wrap;
+    box.addEventListener('change', () => this.setPref(key, box.checked));
   }
 
   setPref(key, value) {
@@ -115,53 +99,90 @@ class Player {
     if (key === 'speech' && !value && 'speechSynthesis' in window) window.speechSynthesis.cancel();
   }
 
+  // Running or paused on the stage (not the intro, the resume question or the end).
+  get active() {
+    return Boolean(this.state) && !this.stage.hidden;
+  }
+
   save() {
     write(KEYS.player, { routine: this.routineId, ...this.state, savedAt: Date.now() });
+  }
+
+  showOnly(screen) {
+    for (const s of [this.intro, this.resumeBox, this.stage, this.done]) s.hidden = s !== screen;
+    this.root.classList.toggle('is-done', screen === this.done);
+    if (screen !== this.stage) for (const li of this.stepItems) li.removeAttribute('aria-current');
   }
 
   start() {
     this.setPref('generalCaution', true);
     this.unlockAudio();
-    this.state = { index: 0, remaining: this.steps[0].seconds * 1000, running: true, endsAt: 0, skipped: [], startedAt: Date.now() };
-    this.state.endsAt = Date.now() + this.state.remaining;
-    this.show();
-    this.announce(true);
+    this.state = { index: 0, remaining: this.steps[0].seconds * 1000, running: false, endsAt: 0, skipped: [], startedAt: Date.now() };
+    this.enterStage();
+    this.countIn();
+  }
+
+  // Shows the stage, brings it into view for one-handed use, and puts focus on its
+  // main control so Space and Enter work straight away.
+  enterStage() {
+    this.showOnly(this.stage);
+    this.root.scrollIntoView({ block: 'start' });
+    this.pauseBtn.focus({ preventScroll: true });
+  }
+
+  // Three seconds to get into position; "Go now" (or the right arrow) starts at once.
+  countIn() {
+    this.state.countIn = COUNT_IN_MS;
+    this.state.countInEndsAt = Date.now() + COUNT_IN_MS;
+    const step = this.steps[this.state.index];
+    this.live.textContent = `Get ready. Step ${this.state.index + 1} of ${this.steps.length}: ${step.title}. Starting in 3 seconds.`;
     this.run();
     this.emit('mbr:routine-started');
   }
 
-  restore(saved) {
-    const s = { ...saved };
-    if (s.running) {
-      s.remaining = s.endsAt - Date.now();
-      if (s.remaining <= 0) {
-        // The step ran out while the page was away: wait at the next one instead of
-        // racing through steps the person never saw.
-        s.index += 1;
-        s.running = false;
-        if (s.index >= this.steps.length) { this.state = s; this.finish(); return; }
-        s.remaining = this.steps[s.index].seconds * 1000;
-      }
-    }
-    this.state = s;
-    this.show();
-    if (s.running) this.run(); else this.render();
-    this.live.textContent = `Resumed ${this.title}, step ${s.index + 1} of ${this.steps.length}: ${this.steps[s.index].title}.`;
-    this.emit('mbr:routine-started');
+  endCountIn() {
+    delete this.state.countIn;
+    delete this.state.countInEndsAt;
+    this.state.endsAt = Date.now() + this.state.remaining;
+    this.announce(true);
+    this.save();
+    this.render();
   }
 
-  show() {
-    this.intro.hidden = true;
-    this.done.hidden = true;
-    this.stage.hidden = false;
-    this.root.classList.remove('is-done');
-    // One-handed use: bring the countdown and its controls into view together.
-    this.root.scrollIntoView({ block: 'start' });
+  // A saved run from a reload: never running by itself, the person chooses.
+  restore(saved) {
+    const s = { ...saved };
+    const stepMs = this.steps[s.index].seconds * 1000;
+    if (s.running) {
+      // Closed without a pause (the page was killed): the time left at the last save.
+      s.remaining = Math.min(stepMs, Math.max(1000, (s.endsAt || 0) - (s.savedAt || 0)));
+    }
+    delete s.countIn;
+    delete s.countInEndsAt;
+    s.running = false;
+    s.remaining = Math.min(stepMs, Math.max(0, Number(s.remaining) || stepMs)) || stepMs;
+    this.state = s;
+    this.offerResume();
+  }
+
+  offerResume() {
+    const { index, remaining } = this.state;
+    this.resumeText.textContent = `Paused at step ${index + 1} of ${this.steps.length}: ${this.steps[index].title}, ${durationWords(Math.ceil(remaining / 1000))} left.`;
+    this.showOnly(this.resumeBox);
+    this.resumeBox.querySelector('#player-resume').focus({ preventScroll: true });
+    this.live.textContent = `${this.title} is paused at step ${index + 1} of ${this.steps.length}. Resume or start over?`;
+  }
+
+  resumeAfterLeaving() {
+    this.unlockAudio();
+    this.enterStage();
+    this.countIn();
   }
 
   run() {
     this.state.running = true;
-    this.state.endsAt = Date.now() + this.state.remaining;
+    if (this.state.countIn !== undefined) this.state.countInEndsAt = Date.now() + this.state.countIn;
+    else this.state.endsAt = Date.now() + this.state.remaining;
     clearInterval(this.timer);
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.lockScreen();
@@ -171,13 +192,24 @@ class Player {
 
   tick() {
     if (!this.state.running) return;
+    if (this.state.countIn !== undefined) {
+      this.state.countIn = this.state.countInEndsAt - Date.now();
+      if (this.state.countIn <= 0) this.endCountIn();
+      else this.renderCount();
+      return;
+    }
     this.state.remaining = this.state.endsAt - Date.now();
     if (this.state.remaining <= 0) this.go(this.state.index + 1);
     else this.renderCount();
   }
 
+  toggle() {
+    if (this.state.running) this.pause(); else this.resume();
+  }
+
   pause() {
-    this.state.remaining = Math.max(0, this.state.endsAt - Date.now());
+    if (this.state.countIn !== undefined) this.state.countIn = Math.max(0, this.state.countInEndsAt - Date.now());
+    else this.state.remaining = Math.max(0, this.state.endsAt - Date.now());
     this.state.running = false;
     clearInterval(this.timer);
     this.releaseScreen();
@@ -190,6 +222,28 @@ class Player {
     this.unlockAudio();
     this.run();
     this.live.textContent = 'Resumed.';
+  }
+
+  // Left the page (another tab or app, a "How to" link, the phone locked): stop the
+  // clock now and ask on return, so nobody comes back to a step that ran on unseen.
+  leave() {
+    if (!this.active) return;
+    if (this.state.running) this.pause();
+    this.leftWhileActive = true;
+  }
+
+  back() {
+    if (this.state.countIn !== undefined) return;
+    this.go(this.state.index - 1);
+  }
+
+  skip() {
+    if (this.state.countIn !== undefined) {
+      if (this.state.running) this.endCountIn();
+      else { delete this.state.countIn; this.render(); }
+      return;
+    }
+    this.go(this.state.index + 1, true);
   }
 
   go(index, skipped = false) {
@@ -209,24 +263,38 @@ class Player {
   render() {
     const { index, running } = this.state;
     const step = this.steps[index];
+    const ready = this.state.countIn !== undefined;
     this.progressText.textContent = `Step ${index + 1} of ${this.steps.length}`;
     this.progress.value = index;
-    this.art.innerHTML = step.art;
+    if (this.art.dataset.index !== String(index)) {
+      this.art.innerHTML = step.art; // the page's own server-rendered drawing
+      this.art.dataset.index = String(index);
+    }
     this.art.setAttribute('aria-label', step.alt);
     this.now.textContent = step.title;
-    this.cue.textContent = step.cue;
-    this.cautionsList.replaceChildren(...(step.cautions || []).map((c) => el('li', {}, c)));
+    this.cue.textContent = ready ? 'Get ready: get into position.' : step.cue;
+    this.cautionsList.replaceChildren(...(step.cautions || []).map((c) => {
+      const li = document.createElement('li');
+      li.textContent = c;
+      return li;
+    }));
     this.cautions.hidden = !(step.cautions || []).length;
     const nextStep = this.steps[index + 1];
     this.next.textContent = nextStep ? `Next: ${nextStep.title}` : 'Last step';
+    this.root.classList.toggle('is-ready', ready);
     this.pauseBtn.textContent = running ? 'Pause' : 'Resume';
     this.pauseBtn.setAttribute('aria-pressed', String(!running));
-    this.backBtn.disabled = index === 0;
+    this.skipBtn.textContent = ready ? 'Go now' : 'Skip';
+    for (const [i, li] of this.stepItems.entries()) {
+      if (i === index) li.setAttribute('aria-current', 'step'); else li.removeAttribute('aria-current');
+    }
+    this.backBtn.disabled = index === 0 || ready;
     this.renderCount();
   }
 
   renderCount() {
-    this.count.textContent = fmt(this.state.remaining);
+    if (this.state.countIn !== undefined) this.count.textContent = String(Math.max(1, Math.ceil(this.state.countIn / 1000)));
+    else this.count.textContent = clock(this.state.remaining);
   }
 
   announce(withSignal) {
@@ -285,24 +353,14 @@ class Player {
     const doneSeconds = this.steps.reduce((sum, s, i) => sum + ((this.state.skipped || []).includes(i) ? 0 : s.seconds), 0);
     const minutes = Math.round((doneSeconds / 60) * 10) / 10;
     const history = read(KEYS.history, []);
-    history.push({ date: localDate(), at: new Date().toISOString(), routine: this.routineId, title: this.title, minutes });
+    history.push({ date: localDate(), at: new Date().toISOString(), routine: this.routineId, title: this.title, minutes, seconds: doneSeconds });
     write(KEYS.history, history.slice(-500));
     remove(KEYS.player);
     this.state.running = false;
-    this.stage.hidden = true;
-    this.root.classList.add('is-done');
-    this.done.replaceChildren(
-      el('p', { class: 'count' }, 'Done'),
-      el('p', { class: 'now', id: 'player-done' }, `Well done. ${minutes} minutes recorded on this phone.`),
-    );
-    const again = el('button', { type: 'button', class: 'btn btn-primary' }, 'Do it again');
-    again.addEventListener('click', () => this.start());
-    const home = el('a', { class: 'btn', href: '/' }, 'Back home');
-    const actions = el('div', { class: 'actions' });
-    actions.append(again, home);
-    this.done.append(actions);
-    this.done.hidden = false;
-    this.live.textContent = `Routine finished. ${minutes} minutes recorded.`;
+    this.showOnly(this.done);
+    this.doneText.textContent = `Well done. ${durationWords(doneSeconds)} recorded on this device.`;
+    this.doneText.focus({ preventScroll: true });
+    this.live.textContent = `Finished. ${durationWords(doneSeconds)} recorded.`;
     this.signal();
     this.emit('mbr:routine-finished');
   }
@@ -313,21 +371,57 @@ class Player {
   }
 }
 
+// Space pauses or resumes and the arrows go back or skip, whatever has focus, except
+// where those keys already mean something (typing, or Space on a focused control).
+function keyboard(player) {
+  document.addEventListener('keydown', (event) => {
+    if (!player.active || event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    const target = event.target instanceof Element ? event.target : document.body;
+    if (target.closest('input, textarea, select, [contenteditable=""], [contenteditable="true"]')) return;
+    if (event.key === ' ' && !target.closest('button, a, summary, label')) {
+      event.preventDefault();
+      player.toggle();
+    } else if (event.key === 'ArrowLeft') {
+      event.preventDefault();
+      player.back();
+    } else if (event.key === 'ArrowRight') {
+      event.preventDefault();
+      player.skip();
+    }
+  });
+}
+
 function boot() {
   const player = new Player(root, root.dataset.routine, root.dataset.title, stepsFromPage());
   const saved = read(KEYS.player, null);
-  const fresh = saved && saved.routine === root.dataset.routine && Date.now() - (saved.savedAt || 0) < STALE_MS;
-  if (fresh && saved.index < player.steps.length) player.restore(saved);
+  const fresh = saved && saved.routine === root.dataset.routine && Date.now() - (saved.savedAt || 0) < STALE_MS
+    && Number.isInteger(saved.index) && saved.index >= 0 && saved.index < player.steps.length;
+  if (saved && saved.routine === root.dataset.routine && !fresh) remove(KEYS.player); // abandoned: start over
+  if (fresh) player.restore(saved);
   else if (new URLSearchParams(window.location.search).get('start') === '1') {
     if (generalCautionSeen()) player.start();
     else {
       document.getElementById('general-caution')?.scrollIntoView({ block: 'start' });
-      document.getElementById('player-start').focus({ preventScroll: true });
+      player.startBtn.focus({ preventScroll: true });
       player.live.textContent = 'Before your first routine, read "Before you start", then press Start routine.';
     }
   }
+  keyboard(player);
   document.addEventListener('visibilitychange', () => {
-    if (document.visibilityState === 'visible' && player.state && player.state.running) player.lockScreen();
+    if (document.visibilityState === 'hidden') player.leave();
+    else if (player.leftWhileActive) {
+      player.leftWhileActive = false;
+      player.offerResume();
+    }
+  });
+  // Leaving by a link or closing the tab: saved as paused, offered again on return.
+  window.addEventListener('pagehide', () => player.leave());
+  // Back to this page from the back/forward cache: the same question.
+  window.addEventListener('pageshow', (event) => {
+    if (event.persisted && player.leftWhileActive) {
+      player.leftWhileActive = false;
+      player.offerResume();
+    }
   });
   // A hold that starts while a routine runs (a check in another tab) stops it.
   document.addEventListener(HOLD_EVENT, (event) => {
