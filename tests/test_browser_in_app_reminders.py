@@ -325,3 +325,19 @@ def test_the_banner_has_no_axe_violations_and_fits_a_small_phone(live_server, ne
         box = button.bounding_box()
         assert box["height"] >= 44 and box["x"] >= 0 and box["x"] + box["width"] <= SMALL_PHONE["width"]
     assert page.evaluate("document.documentElement.scrollWidth") <= SMALL_PHONE["width"]
+
+
+def test_a_last_look_in_the_future_does_not_silence_reminders(live_server, london):
+    """A phone whose clock was wrong (ahead) and then put right still gets reminders."""
+    context = london()
+    context.clock.install(time=MONDAY_0929)
+    page = context.new_page()
+    page.goto(live_server.url + "/")
+    plan = json.loads(custom_plan({"posture-break": 30}))
+    plan["state"]["lastCheck"] = DUE_0930 + 365 * 86_400_000
+    page.evaluate("(plan) => localStorage.setItem('mbr.reminders', plan)", json.dumps(plan))
+    page.reload()
+    page.evaluate(LOOK)
+    context.clock.run_for(75_000)
+    expect(page.locator("#reminder-banner")).to_be_visible()
+    expect(page.locator("#banner-title")).to_have_text("Posture break")

@@ -220,6 +220,12 @@ export class Watcher {
     const store = loadStore();
     const now = Date.now();
     const horizon = pushActive ? now - DEVICE.push_headstart_seconds * 1000 : now;
+    if (store.state.lastCheck && store.state.lastCheck > now) {
+      // The clock was put back (a wrong time corrected): start looking from now.
+      store.state.lastCheck = horizon;
+      saveStore(store);
+      return;
+    }
     if (store.state.lastCheck && store.state.lastCheck > horizon) return;
     const due = dueSince(store, horizon);
     saveStore(store);

@@ -109,6 +109,12 @@ for (const name of Object.keys(KEYS).filter((k) => !TRANSIENT_KEYS.includes(k)))
     label: LABELS[name] || name,
     validate(value, context) {
       const result = check(name, value);
+      if (name === 'reminders' && result.value) {
+        // Another phone's sync state and last look mean nothing here: this phone sends
+        // its plan to the server itself and starts looking for reminders from now.
+        result.value.synced = null;
+        if (result.value.state) result.value.state.lastCheck = null;
+      }
       if (name === 'plan' && result.value && context.known && context.known.choices) {
         for (const id of result.value.choices) {
           if (!context.known.choices.has(id)) result.problems.push(`plan: unknown choice "${id}".`);
