@@ -87,7 +87,17 @@ def kb(n: float) -> str:
 
 # --- Lighthouse ------------------------------------------------------------------------
 
-def lighthouse_once(binary: Path, url: str) -> dict | None:
+def lighthouse_once(binary: Path, url: str, tries: int = 2) -> dict | None:
+    """One Lighthouse run; on a loaded machine Chromium sometimes loses the trace
+    (NO_NAVSTART), so a failed run is tried once more."""
+    for attempt in range(1, tries + 1):
+        result = _lighthouse_run(binary, url, report_failure=attempt == tries)
+        if result is not None:
+            return result
+    return None
+
+
+def _lighthouse_run(binary: Path, url: str, report_failure: bool) -> dict | None:
     out = Path(tempfile.mkdtemp()) / "lh.json"
     flags = " ".join(["--headless=new", *FLAGS])
     result = subprocess.run(
@@ -97,7 +107,8 @@ def lighthouse_once(binary: Path, url: str) -> dict | None:
         capture_output=True, text=True, timeout=300,
     )
     if result.returncode != 0 or not out.exists():
-        print(f"  {url}: lighthouse failed: {result.stderr.strip()[-300:]}")
+        if report_failure:
+            print(f"  {url}: lighthouse failed: {result.stderr.strip()[-300:]}")
         return None
     report = json.loads(out.read_text())
     shutil.rmtree(out.parent, ignore_errors=True)
