@@ -22,6 +22,7 @@ KEYS = {
 }
 STORAGE = "new URL('./storage.js', document.querySelector('script[src*=\"/js/app.js\"]').src).href"
 TRANSFER = "new URL('./transfer.js', document.querySelector('script[src*=\"/js/app.js\"]').src).href"
+DIARY = "new URL('./diary.js', document.querySelector('script[src*=\"/js/app.js\"]').src).href"
 WATCH = "new URL('./reminder-watch.js', document.querySelector('script[src*=\"/js/app.js\"]').src).href"
 FORMAT = {"format": "mid-back-relief-export", "version": 1, "exported": "2025-01-01T00:00:00.000Z"}
 
@@ -239,12 +240,15 @@ def test_a_failed_write_puts_the_old_data_back(settings_page):
 
 def test_a_year_of_heavy_use_exports_well_under_the_import_cap(live_server, page):
     """A year of data at the app's own limits (a routine three times a day, the reminder
-    log at its cap, a hundred safety checks with every answer) is exported through the
-    app, and the file is imported back whole."""
+    log at its cap, a hundred safety checks with every answer, and a back diary of 365
+    daily check-ins, each with a note at the 500-character limit, plus a pain rating
+    before and after every routine) is exported through the app, and the file is
+    imported back whole."""
     page.goto(live_server.url + "/settings")
-    size, cap = page.evaluate(f"""async () => {{
+    size, cap, diary = page.evaluate(f"""async () => {{
       const storage = await import({STORAGE});
       const transfer = await import({TRANSFER});
+      const diary = await import({DIARY});
       const day = (i) => new Date(Date.UTC(2025, 0, 1) + i * 86400000);
       const history = [];
       for (let i = 0; i < 365; i += 1) for (const h of [8, 13, 18]) {{
@@ -265,6 +269,14 @@ def test_a_year_of_heavy_use_exports_well_under_the_import_cap(live_server, page
         level: 'appointment', reasons: ['Pain that has lasted more than 6 weeks without getting better.'],
         advice: ['Book an appointment with your GP or physiotherapist in the next few weeks.'],
         answers, unanswered: [], stopped: false }}));
+      const checkins = Array.from({{ length: 365 }}, (_, i) => ({{
+        date: day(i).toISOString().slice(0, 10), at: new Date(day(i).getTime() + 20 * 3600000).toISOString(),
+        pain: i % 11, interference: i % 10, stiffness: i % 9, stress: i % 8, sleep: i % 2 === 0, newSign: false,
+        note: `Day ${{i}}: `.padEnd(diary.NOTE_MAX, 'sat at the desk all afternoon, then a walk. ') }}));
+      const ratings = history.map((h) => ({{ id: `${{new Date(h.at).getTime() - 120000}}-${{h.routine}}`,
+        date: h.date, at: new Date(new Date(h.at).getTime() - 120000).toISOString(), routine: h.routine,
+        before: 6, after: 4 }}));
+      await diary.diarySection.write({{ version: 1, checkins, ratings }});
       storage.write(storage.KEYS.history, history);
       storage.write(storage.KEYS.screenings, screenings);
       const reminders = JSON.parse(localStorage.getItem(storage.KEYS.reminders) || 'null')
@@ -273,9 +285,14 @@ def test_a_year_of_heavy_use_exports_well_under_the_import_cap(live_server, page
       const text = await transfer.exportText();
       const checked = transfer.checkImport(text, {{}});
       if (!checked.ok) throw new Error(checked.problems.join(' '));
-      return [new Blob([text]).size, transfer.MAX_IMPORT_BYTES];
+      if (checked.data.diary.checkins.length !== 365 || checked.data.diary.ratings.length !== 1095) {{
+        throw new Error('the diary did not make the round trip whole');
+      }}
+      const diaryBytes = new Blob([JSON.stringify(JSON.parse(text).data.diary, null, 1)]).size;
+      return [new Blob([text]).size, transfer.MAX_IMPORT_BYTES, diaryBytes];
     }}""")
-    print(f"a year of heavy use exports to {size} bytes; the import cap is {cap} bytes")
+    print(f"a year of heavy use exports to {size} bytes (the diary {diary} of them); "
+          f"the import cap is {cap} bytes")
     assert size < cap / 4
 
 

@@ -7,13 +7,7 @@ import { KEYS, appData, localDate, read } from './storage.js';
 import { checkinOn, checkins, checkinsSince, promptDismissed, promptWanted, dismissPrompt } from './diary.js';
 import { adaptPlan, addDays } from './progress-rules.js';
 import { currentHold } from './safety.js';
-
-function el(tag, attrs = {}, text) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
+import { el } from './dom.js';
 
 async function showPlanChange(today) {
   const node = document.getElementById('progress-rules');

@@ -7,6 +7,7 @@
 import { KEYS, read, write, remove, localDate } from './storage.js';
 import { HOLD_EVENT, currentHold } from './safety.js';
 import { clock, durationWords } from './format.js';
+import { $, el } from './dom.js';
 
 const root = document.getElementById('player');
 const list = document.getElementById('routine-steps');
@@ -14,8 +15,6 @@ const list = document.getElementById('routine-steps');
 const STALE_MS = 60 * 60 * 1000;
 const COUNT_IN_MS = 3000;
 const TICK_MS = 200;
-
-const $ = (id) => document.getElementById(id);
 
 function stepsFromPage() {
   // A single stretch's timed steps have no picture of their own: they use the page's.
@@ -273,11 +272,7 @@ class Player {
     this.art.setAttribute('aria-label', step.alt);
     this.now.textContent = step.title;
     this.cue.textContent = ready ? 'Get ready: get into position.' : step.cue;
-    this.cautionsList.replaceChildren(...(step.cautions || []).map((c) => {
-      const li = document.createElement('li');
-      li.textContent = c;
-      return li;
-    }));
+    this.cautionsList.replaceChildren(...(step.cautions || []).map((c) => el('li', {}, c)));
     this.cautions.hidden = !(step.cautions || []).length;
     const nextStep = this.steps[index + 1];
     this.next.textContent = nextStep ? `Next: ${nextStep.title}` : 'Last step';

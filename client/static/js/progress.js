@@ -12,10 +12,10 @@ import {
   adaptPlan, addDays, beforeAfter, dailyFacts, dateRange, insights, safetyOffer, trend,
 } from './progress-rules.js';
 import { laneChart, lineChart, pairChart, shortDate } from './charts.js';
+import { $, el } from './dom.js';
 
 const data = appData();
 const rules = JSON.parse(document.getElementById('progress-rules').textContent);
-const $ = (id) => document.getElementById(id);
 const FIELDS = ['pain', 'interference', 'stiffness', 'stress'];
 const routineTitles = Object.fromEntries(Object.entries(data.routines).map(([id, r]) => [id, r.title]));
 const reminderTitles = Object.fromEntries(Object.entries(data.reminders).map(([id, r]) => [id, r.title]));
@@ -23,13 +23,6 @@ const INSIGHT_DAYS = 90;
 // The longest period any chart, insight or rule looks at; older check-ins stay stored
 // (and exported) but are not read here, so a year of diary costs what 90 days do.
 const READ_DAYS = 90;
-
-function el(tag, attrs = {}, text) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 const fmt = (x) => (x === null || x === undefined ? '–' : String(Math.round(x * 10) / 10));
 

@@ -3,15 +3,9 @@
 // player (player.js) only announces when a routine starts and finishes; this module
 // owns the rest, so the two can change independently.
 import { rateRoutine } from './diary.js';
+import { el } from './dom.js';
 
 const player = document.getElementById('player');
-
-function el(tag, attrs = {}, text) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 function build(routine) {
   // data-stretch: hidden with the rest of the routine while the safety check holds stretches.

@@ -205,8 +205,9 @@ async function showPreview(data) {
   // A list rather than a table: four columns do not fit a 320 px phone.
   document.getElementById('import-rows').replaceChildren(...rows.map((r) => {
     const li = el('li', { 'data-section': r.name, 'data-counts': `${r.here} ${r.file} ${r.merge}` });
+    const w = r.words || r;
     li.append(el('strong', {}, r.label), document.createTextNode(
-      `: ${r.here} on this phone, ${r.file} in the file. Merge gives ${r.merge}; Replace gives ${r.replace}.`));
+      `: ${w.here} on this phone, ${w.file} in the file. Merge gives ${w.merge}; Replace gives ${w.replace}.`));
     return li;
   }));
   pending = data;
@@ -247,7 +248,7 @@ async function runImport(mode) {
   }
   dataStatus.textContent = mode === 'merge'
     ? 'Merged. What was on this phone is still here, with the file\'s history added.'
-    : 'Imported. Your plan, history and settings are now the ones from the file.';
+    : 'Imported. Your plan, history, diary and settings are now the ones from the file.';
   refresh();
   holdChanged();
 }
@@ -261,7 +262,7 @@ document.getElementById('import-cancel').addEventListener('click', () => {
 
 document.getElementById('erase').addEventListener('click', async () => {
   // eslint-disable-next-line no-alert
-  if (!window.confirm('Erase your plan, history, safety checks, reminders and settings from this phone?')) return;
+  if (!window.confirm('Erase your plan, history, back diary, safety checks, reminders and settings from this phone?')) return;
   await eraseAll();
   refresh();
   holdChanged();

@@ -14,19 +14,24 @@
 //     write(value)       -> stores value; undefined removes it; throws (or rejects) on failure
 //     merge(mine, theirs) -> the value keeping both (histories joined without duplicates)
 //     count(value)       -> how many entries, for the preview (optional)
+//     describe(value)    -> those entries in words, e.g. "3 check-ins and 1 pain rating" (optional)
 //     label              -> what the person calls it, e.g. "Diary entries"
+//     erase()            -> for "erase everything" when that clears more than write(undefined) (optional)
 //   })
 //
-// read/write may be async (an IndexedDB store such as the diary, issue 13, registers the
-// same way: `registerSection('diary', { ... })` from its own module, before the page
-// exports or imports). `context.known` carries what the page knows (the "My back" choice
-// ids). The localStorage sections below are registered from storage.js's KEYS and
-// schemas, so a key added there is exported, imported and erased too.
+// read/write may be async. Sections are written in the order they are registered: the
+// diary (IndexedDB, one transaction, issue 13) first, so a diary that cannot be written
+// leaves everything untouched, and a later localStorage failure puts the diary back with
+// the rest. `context.known` carries what the page knows (the "My back" choice ids). The
+// localStorage sections below are registered from storage.js's KEYS and schemas, so a
+// key added there is exported, imported and erased too.
 import { KEYS, TRANSIENT_KEYS, EXPORT_FORMAT, EXPORT_VERSION, check, read, snapshot, restore } from './storage.js';
 import { eraseDevice } from './push-device.js';
+import { diarySection } from './diary.js';
 
-// The largest file import reads. A year of heavy use exports to well under 2 MB (see
-// tests/test_browser_storage.py, which measures it); localStorage itself holds about
+// The largest file import reads. A year of heavy use, a year of daily diary check-ins
+// with full notes included, exports to about 1.7 MB (tests/test_browser_storage.py
+// measures it and keeps it under a quarter of the cap); localStorage itself holds about
 // 5 MB, so 8 MB admits anything the app can produce and refuses a runaway file before
 // it is parsed.
 export const MAX_IMPORT_BYTES = 8 * 1024 * 1024;
@@ -50,6 +55,30 @@ function defaultCount(value) {
   if (value === undefined || value === null) return 0;
   return Array.isArray(value) ? value.length : 1;
 }
+
+// --- The diary (IndexedDB) -----------------------------------------------------------
+
+const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+const EMPTY_DIARY = { version: 1, checkins: [], ratings: [] };
+
+// diary.js keeps its own small interface (validate -> [problems], read -> null when
+// empty); this adapts it to the registry's once, here, where the registry lives.
+registerSection(diarySection.name, {
+  label: 'Back diary',
+  validate: (value) => ({ value, problems: diarySection.validate(value) }),
+  read: async () => (await diarySection.read()) || undefined,
+  // Replace with a file that has no diary empties it, but keeps this phone's prompt
+  // settings (the meta store); "erase everything" clears those too, through erase().
+  write: (value) => diarySection.write(value === undefined || value === null ? EMPTY_DIARY : value),
+  erase: () => diarySection.erase(),
+  merge: (mine, theirs) => diarySection.merge(mine, theirs),
+  count: (v) => (v ? (v.checkins || []).length + (v.ratings || []).length : 0),
+  describe(v) {
+    const c = v ? (v.checkins || []).length : 0;
+    const r = v ? (v.ratings || []).length : 0;
+    return `${plural(c, 'check-in', 'check-ins')} and ${plural(r, 'pain rating', 'pain ratings')}`;
+  },
+});
 
 // --- Merging -----------------------------------------------------------------------
 
@@ -193,21 +222,30 @@ export function checkImport(text, context = {}) {
 }
 
 /** What import would do, section by section, in both modes:
- * [{ name, label, here, file, replace, merge }] (entry counts). */
+ * [{ name, label, here, file, replace, merge, words? }] (entry counts, and the same in
+ * words for sections that describe themselves). */
 export async function preview(data) {
   const rows = [];
   for (const [name, section] of sections) {
     const mine = await section.read();
     const theirs = data[name];
     if (theirs === undefined && mine === undefined) continue;
-    rows.push({
+    const merged = theirs === undefined ? mine : section.merge(mine, theirs);
+    const row = {
       name,
       label: section.label,
       here: section.count(mine),
       file: section.count(theirs),
       replace: section.count(theirs),
-      merge: section.count(theirs === undefined ? mine : section.merge(mine, theirs)),
-    });
+      merge: section.count(merged),
+    };
+    if (section.describe) {
+      row.words = {
+        here: section.describe(mine), file: section.describe(theirs),
+        replace: section.describe(theirs), merge: section.describe(merged),
+      };
+    }
+    rows.push(row);
   }
   return rows;
 }
@@ -244,7 +282,8 @@ export async function applyImport(data, mode) {
 export async function eraseAll() {
   for (const section of sections.values()) {
     try {
-      await section.write(undefined);
+      if (section.erase) await section.erase();
+      else await section.write(undefined);
     } catch (err) {
       console.warn(`Could not erase ${section.label}:`, err);
     }
