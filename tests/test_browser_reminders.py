@@ -394,6 +394,41 @@ def test_push_shows_the_reminder_with_actions_and_start_opens_the_routine(server
                         timeout=10).status_code == 401
 
 
+def test_a_snooze_on_the_page_while_offline_reaches_the_server_once_back_online(server, push_service,
+                                                                              london_page):
+    """The banner's (and a link's) actions go through act(): offline, the server cannot be
+    told, so the action is queued as applied but untold and sent once back online."""
+    received = record_actions(server.app)
+    now = datetime(2024, 6, 3, 9, 31, tzinfo=LONDON).timestamp()  # a Monday, in active hours
+    server.app.reminders.clock = ManualClock(now)
+    context, page = london_page(service_workers="allow")
+    context.error_guard.allow(r"ERR_INTERNET_DISCONNECTED \(http://127\.0\.0\.1:\d+/api/v1/push/device/snooze\)")
+    page.goto(server.url + "/reminders")
+    wait_for_service_worker(page)
+    register(page, push_service.subscribe().json())
+    token = device_token(page)
+
+    context.set_offline(True)
+    watch = f"new URL('./reminder-watch.js', {MODULE}).href"
+    page.evaluate(f"async () => {{ await (await import({watch})).act('posture-break', 'snooze', {{ minutes: 30 }}); }}")
+    [queued] = page.evaluate(QUEUE)
+    assert (queued["action"], queued["minutes"], queued["told"], queued["applied"]) == ("snooze", 30, False, True)
+    assert received == []
+
+    context.set_offline(False)
+    wait_for_empty_queue(page)
+    [sent] = received
+    assert sent["action"] == "snooze" and sent["status"] == 200 and sent["body"]["minutes"] == 30
+    status = requests.get(server.url + "/api/v1/push/device", headers={"Authorization": f"Bearer {token}"},
+                          timeout=10).json()["reminders"]["posture-break"]
+    assert datetime.fromisoformat(status["snoozed_until"]).timestamp() == now - sent["body"]["age_seconds"] + 1800
+    page.reload()
+    page.evaluate(f"async () => (await import({PUSH_DEVICE})).sendQueued()")
+    assert len(received) == 1
+    history = page.locator("#reminder-history")
+    expect(history).to_contain_text("Posture break snoozed ×1")
+
+
 def test_while_the_app_is_open_reminders_come_as_notifications(live_server, london_page):
     """Notifications allowed but no push subscription (this Chromium has no push service):
     the open page asks its service worker to show each due reminder."""
