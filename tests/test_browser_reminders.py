@@ -6,6 +6,7 @@ calendar file; and the page's schedule code agrees with the server's."""
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from datetime import datetime, timedelta
@@ -168,9 +169,55 @@ def click_notification(context, origin: str, action: str) -> None:
     }""", action)
 
 
+# The queue of reminder actions, read under the lock its writers hold (a read during a
+# write may find no entry at all).
+QUEUE = ("navigator.locks.request('mbr-reminder-queue', () => caches.open('reminder-device')"
+         ".then((c) => c.match('/__reminders/queue')).then((r) => (r ? r.json() : [])))")
+PUSH_DEVICE = f"new URL('./push-device.js', {MODULE}).href"
+
+
+def wait_for_empty_queue(page) -> None:
+    """Until the queue is empty (wait_for_function does not await a promise): checked
+    each time the page's reminder watcher could have sent, within 30 s."""
+    page.evaluate(f"""async () => {{
+      const deadline = Date.now() + 30000;
+      while ((await {QUEUE}).length) {{
+        if (Date.now() > deadline) throw new Error('the queue of reminder actions never emptied');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }}
+    }}""")
+
+
+def record_actions(app) -> list[dict]:
+    """Every snooze and done the server receives, with its JSON body and the answer's
+    status, in order (a WSGI layer in front of the real app)."""
+    seen: list[dict] = []
+    inner = app.wsgi_app
+
+    def wsgi(environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if environ["REQUEST_METHOD"] != "POST" or path not in ("/api/v1/push/device/snooze",
+                                                               "/api/v1/push/device/done"):
+            return inner(environ, start_response)
+        raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(raw)
+        entry = {"action": path.rsplit("/", 1)[1], "body": json.loads(raw or b"null")}
+        seen.append(entry)
+
+        def start(status, headers, exc_info=None):
+            entry["status"] = int(status.split()[0])
+            return start_response(status, headers, exc_info)
+
+        return inner(environ, start)
+
+    app.wsgi_app = wsgi
+    return seen
+
+
 def test_push_shows_the_reminder_with_actions_and_start_opens_the_routine(server, push_service,
                                                                         london_page):
     content = server.app.extensions["mbr_content"]
+    received = record_actions(server.app)
     # The server's clock: a Monday morning, so every step below falls in active hours.
     server.app.reminders.clock = ManualClock(datetime(2024, 6, 3, 8, tzinfo=LONDON).timestamp())
     context, page = london_page(service_workers="allow")
@@ -256,9 +303,21 @@ def test_push_shows_the_reminder_with_actions_and_start_opens_the_routine(server
     expect(page.locator("#reminder-history")).to_contain_text(f"{kind['title']} started ×1")
     expect(page.locator("#reminder-history")).to_contain_text(f"{kind['title']} snoozed ×1")
 
+    # The worker told the server (one request, sent now), so no page sends it again.
+    assert received == [{"action": "snooze", "body": {"type": data["type"], "minutes": 10}, "status": 200}]
+    wait_for_empty_queue(page)
+
+    # The browser's own lines for the worker's attempt while offline and for the 409 below.
+    context.error_guard.allow(r"ERR_INTERNET_DISCONNECTED \(http://127\.0\.0\.1:\d+/api/v1/push/device/done\)",
+                              r"status of 409 \(CONFLICT\) \(http://127\.0\.0\.1:\d+/api/v1/push/device/snooze\)")
     # Offline, Done on a notification cannot reach the server: the worker queues it in
-    # Cache Storage and the page applies it from the queue, once (a reload, from the
-    # cache, neither loses nor repeats it), then clears the queue.
+    # Cache Storage as not yet told, and the page applies it to the history once (a
+    # reload, from the cache, neither loses nor repeats it) and keeps it queued.
+    def posture_status() -> dict:
+        return requests.get(server.url + "/api/v1/push/device", headers={"Authorization": f"Bearer {token}"},
+                            timeout=10).json()["reminders"][data["type"]]
+
+    assert posture_status()["next_due"] == snoozed["snoozed_until"]
     context.set_offline(True)
     offline = json.loads(json.dumps(payload))
     offline["notification"]["data"].update(id=f"{data['type']}:{data['due'] + 3600_000}",
@@ -268,9 +327,52 @@ def test_push_shows_the_reminder_with_actions_and_start_opens_the_routine(server
     expect(page.locator("#reminder-history")).to_contain_text(f"{kind['title']} done ×1")
     page.reload()
     expect(page.locator("#reminder-history")).to_contain_text(f"{kind['title']} done ×1")
-    assert page.evaluate("caches.open('reminder-device').then((c) => c.match('/__reminders/queue'))"
-                         ".then((r) => r === undefined)")
+    [queued] = page.evaluate(QUEUE)
+    assert (queued["action"], queued["type"], queued["told"], queued["applied"]) == ("done", data["type"], False, True)
+    assert len(received) == 1
+
+    # Back online, the page sends it: exactly one request, with how long ago it was
+    # tapped; the server's snooze is cancelled and the next slot moves on.
     context.set_offline(False)
+    wait_for_empty_queue(page)
+    assert len(received) == 2
+    assert received[1]["action"] == "done" and received[1]["status"] == 200
+    assert received[1]["body"]["type"] == data["type"] and 0 <= received[1]["body"]["age_seconds"] < 120
+    after_done = posture_status()
+    assert after_done["snoozed_until"] is None
+    assert datetime.fromisoformat(after_done["next_due"]).timestamp() == due + after_done["interval"] * 60
+    # Another load (and another explicit send) sends nothing again; the history has it once.
+    page.reload()
+    page.evaluate(f"async () => (await import({PUSH_DEVICE})).sendQueued()")
+    assert len(received) == 2
+    expect(page.locator("#reminder-history")).to_contain_text(f"{kind['title']} done ×1")
+
+    # A snooze tapped offline that reaches the server after its time has passed (the
+    # phone stayed offline for 20 minutes) is refused (409) and dropped with a warning;
+    # the server's schedule does not change and the queue empties.
+    warnings: list[str] = []
+    page.on("console", lambda message: warnings.append(message.text) if message.type == "warning" else None)
+    context.set_offline(True)
+    again = json.loads(json.dumps(payload))
+    again["notification"]["data"].update(id=f"{data['type']}:{data['due'] + 5400_000}", due=data["due"] + 5400_000)
+    driver.deliver(again)
+    click_notification(context, server.url, "snooze")
+    expect(page.locator("#reminder-history")).to_contain_text(f"{kind['title']} snoozed ×2")
+    page.evaluate("""() => navigator.locks.request('mbr-reminder-queue', async () => {
+      const cache = await caches.open('reminder-device');
+      const queue = await (await cache.match('/__reminders/queue')).json();
+      for (const item of queue) item.at = new Date(Date.now() - 20 * 60 * 1000).toISOString();
+      await cache.put('/__reminders/queue', new Response(JSON.stringify(queue)));
+    })""")
+    assert len(received) == 2
+    context.set_offline(False)
+    wait_for_empty_queue(page)
+    assert len(received) == 3
+    assert received[2]["action"] == "snooze" and received[2]["status"] == 409
+    assert received[2]["body"]["age_seconds"] >= 20 * 60
+    assert posture_status() == after_done
+    assert any("refused a snooze" in w and "run out" in w for w in warnings), warnings
+    expect(page.locator("#reminder-history")).to_contain_text(f"{kind['title']} snoozed ×2")
 
     # Offline, a push that names only the type still shows the right words, and Start
     # opens its routine from the cache.
@@ -290,6 +392,41 @@ def test_push_shows_the_reminder_with_actions_and_start_opens_the_routine(server
     expect(page.locator("#delivery-status")).to_contain_text("Nothing about this phone is stored")
     assert requests.get(server.url + "/api/v1/push/device", headers={"Authorization": f"Bearer {token}"},
                         timeout=10).status_code == 401
+
+
+def test_a_snooze_on_the_page_while_offline_reaches_the_server_once_back_online(server, push_service,
+                                                                              london_page):
+    """The banner's (and a link's) actions go through act(): offline, the server cannot be
+    told, so the action is queued as applied but untold and sent once back online."""
+    received = record_actions(server.app)
+    now = datetime(2024, 6, 3, 9, 31, tzinfo=LONDON).timestamp()  # a Monday, in active hours
+    server.app.reminders.clock = ManualClock(now)
+    context, page = london_page(service_workers="allow")
+    context.error_guard.allow(r"ERR_INTERNET_DISCONNECTED \(http://127\.0\.0\.1:\d+/api/v1/push/device/snooze\)")
+    page.goto(server.url + "/reminders")
+    wait_for_service_worker(page)
+    register(page, push_service.subscribe().json())
+    token = device_token(page)
+
+    context.set_offline(True)
+    watch = f"new URL('./reminder-watch.js', {MODULE}).href"
+    page.evaluate(f"async () => {{ await (await import({watch})).act('posture-break', 'snooze', {{ minutes: 30 }}); }}")
+    [queued] = page.evaluate(QUEUE)
+    assert (queued["action"], queued["minutes"], queued["told"], queued["applied"]) == ("snooze", 30, False, True)
+    assert received == []
+
+    context.set_offline(False)
+    wait_for_empty_queue(page)
+    [sent] = received
+    assert sent["action"] == "snooze" and sent["status"] == 200 and sent["body"]["minutes"] == 30
+    status = requests.get(server.url + "/api/v1/push/device", headers={"Authorization": f"Bearer {token}"},
+                          timeout=10).json()["reminders"]["posture-break"]
+    assert datetime.fromisoformat(status["snoozed_until"]).timestamp() == now - sent["body"]["age_seconds"] + 1800
+    page.reload()
+    page.evaluate(f"async () => (await import({PUSH_DEVICE})).sendQueued()")
+    assert len(received) == 1
+    history = page.locator("#reminder-history")
+    expect(history).to_contain_text("Posture break snoozed ×1")
 
 
 def test_while_the_app_is_open_reminders_come_as_notifications(live_server, london_page):

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 
 from server import create_app
 from server.api import ErrorSchema
+from server.reminders import rules
 from server.reminders.push import PushSender, endpoint_problem, host_allowed, public_key_b64, vapid_from_text
 from server.reminders.schemas import ReminderPayloadSchema
 from server.reminders.store import Device, Schedule, Store
@@ -444,6 +445,62 @@ def test_snooze_done_and_pause_move_the_next_reminder(app, client, clock, push_s
     assert bad.status_code == 422 and bad.get_json()["errors"] == {"type": ["Not in this device's plan."]}
     assert client.post("/api/v1/push/device/snooze", headers=bearer(token),
                        json={"type": "posture-break", "minutes": 15}).status_code == 422
+
+
+def test_actions_sent_late_count_from_the_tap_and_stale_ones_change_nothing(app, client, clock, push_service):
+    """A snooze or done tapped offline arrives later with its age: it counts from the tap,
+    a snooze that has run out is refused (409) and leaves the schedule alone, and a late
+    done does not cancel a snooze set after it."""
+    sub = push_service.subscribe()
+    token = subscribe(client, sub, plan(item("posture-break", 30)))
+    scheduler = scheduler_for(app, clock)
+    scheduler.run_once(at(9, 30))
+
+    def post(action: str, **body):
+        return client.post(f"/api/v1/push/device/{action}", headers=bearer(token),
+                           json={"type": "posture-break", **body})
+
+    def posture() -> dict:
+        return client.get("/api/v1/push/device", headers=bearer(token)).get_json()["reminders"]["posture-break"]
+
+    # Tapped at 9:31, sent at 9:36: rings at 9:41, not 9:46.
+    clock.set(at(9, 36))
+    body = post("snooze", minutes=10, age_seconds=300).get_json()
+    assert datetime.fromisoformat(body["reminders"]["posture-break"]["next_due"]).timestamp() == at(9, 41)
+    assert datetime.fromisoformat(body["reminders"]["posture-break"]["snoozed_until"]).timestamp() == at(9, 41)
+
+    # Tapped at 9:31, sent at 9:45: its time has passed; nothing changes.
+    clock.set(at(9, 45))
+    before = posture()
+    stale = post("snooze", minutes=10, age_seconds=14 * 60)
+    assert stale.status_code == 409 and "run out" in stale.get_json()["message"]
+    assert posture() == before
+    assert post("snooze", minutes=10, age_seconds=10 * 60).status_code == 409  # ends exactly now
+
+    # A snooze made now (ends 10:15), then a "done" tapped before it (at 9:40) arrives:
+    # the snooze stands, and the grid slot at 10:00 (more than half an interval after the
+    # tap) still comes first.
+    assert post("snooze", minutes=30).status_code == 200
+    body = post("done", age_seconds=5 * 60).get_json()["reminders"]["posture-break"]
+    assert datetime.fromisoformat(body["snoozed_until"]).timestamp() == at(10, 15)
+    assert datetime.fromisoformat(body["next_due"]).timestamp() == at(10)
+
+    # A done tapped at 9:50 and sent at 9:52 skips 10:00 (within half an interval of the
+    # tap) and cancels a snooze that could have come before it.
+    clock.set(at(9, 52))
+    assert post("snooze", minutes=10).status_code == 200  # ends 10:02
+    body = post("done", age_seconds=120).get_json()["reminders"]["posture-break"]
+    assert body["snoozed_until"] is None
+    assert datetime.fromisoformat(body["next_due"]).timestamp() == at(10, 30)
+
+    # Older than the limit, in the future, or not a whole number: refused, nothing changes.
+    before = posture()
+    for age in (rules.MAX_ACTION_AGE_SECONDS + 1, -1, 1.5, "60", None, 10**400):
+        for action, extra in (("snooze", {"minutes": 10}), ("done", {})):
+            response = post(action, age_seconds=age, **extra)
+            assert response.status_code in (400, 422), (action, age, response.status_code)
+    assert posture() == before
+    assert [d for _, d in delivered(push_service, sub)] == [at(9, 30)]
 
 
 def test_plan_and_subscription_updates(app, client, clock, push_service):

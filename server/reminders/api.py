@@ -193,13 +193,18 @@ def make_blueprint(reminders: Reminders) -> Blueprint:
         @blp.arguments(schemas.snooze)
         @blp.response(200, schemas.device)
         @blp.doc(security=DEVICE_AUTH)
-        @errors(blp, 401, 422, 429)
+        @errors(blp, 401, 409, 422, 429)
         def post(self, body: dict):
-            """Remind again in 10 or 30 minutes (inside active hours)."""
+            """Remind again 10 or 30 minutes after the tap (inside active hours). A snooze
+            sent late (age_seconds) whose time has passed is refused with 409."""
             now = reminders.now()
             with store.session.begin() as session:
                 device = load_device(session)
-                planning.snooze(load_schedule(device, body["type"]), device, now, body["minutes"])
+                try:
+                    planning.snooze(load_schedule(device, body["type"]), device, now, body["minutes"],
+                                    tapped=now - body["age_seconds"])
+                except planning.StaleAction as stale:
+                    abort(409, message=f"{stale} Nothing changed.")
                 return planning.status(device)
 
     @blp.route("/push/device/done")
@@ -209,11 +214,12 @@ def make_blueprint(reminders: Reminders) -> Blueprint:
         @blp.doc(security=DEVICE_AUTH)
         @errors(blp, 401, 422, 429)
         def post(self, body: dict):
-            """Mark a reminder done: cancels its snooze and skips a slot that is too close."""
+            """Mark a reminder done: cancels its snooze and skips a slot that is too close
+            (counted from the tap, age_seconds ago; a snooze set after it stays)."""
             now = reminders.now()
             with store.session.begin() as session:
                 device = load_device(session)
-                planning.done(load_schedule(device, body["type"]), device, now)
+                planning.done(load_schedule(device, body["type"]), device, now, tapped=now - body["age_seconds"])
                 return planning.status(device)
 
     @blp.route("/push/device/pause")

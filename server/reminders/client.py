@@ -24,6 +24,9 @@ STORAGE = {
     "device_cache": "reminder-device",
     "device_key": "/__reminders/device",
     "queue_key": "/__reminders/queue",
+    # The Web Lock the service worker and every page hold while they change the queue or
+    # send from it, so no queued action is sent twice.
+    "queue_lock": "mbr-reminder-queue",
     "shown_db": "mbr-reminders",
     "shown_store": "shown",
 }

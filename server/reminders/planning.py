@@ -104,14 +104,30 @@ def find_schedule(device: Device, type_: str) -> Schedule | None:
     return next((s for s in device.schedules if s.type == type_), None)
 
 
-def snooze(schedule: Schedule, device: Device, now: int, minutes: int) -> None:
-    schedule.snoozed_until = to_epoch(rules.snooze_until(to_dt(now), minutes))
+class StaleAction(Exception):
+    """An action that arrived too late to mean anything (a snooze that has run out)."""
+
+
+def snooze(schedule: Schedule, device: Device, now: int, minutes: int, tapped: int | None = None) -> None:
+    """Snooze from the moment the person tapped (`tapped`, default now): a snooze tapped
+    offline and sent later rings when the person asked, or not at all when that moment
+    has passed (StaleAction) - never `minutes` after the phone came back online."""
+    until = to_epoch(rules.snooze_until(to_dt(now if tapped is None else tapped), minutes))
+    if until <= now:
+        raise StaleAction(f"This {minutes}-minute snooze has already run out.")
+    schedule.snoozed_until = until
     plan_next(schedule, device, now)
 
 
-def done(schedule: Schedule, device: Device, now: int) -> None:
-    schedule.snoozed_until = None
-    schedule.not_before = to_epoch(rules.done_not_before(schedule.entry(), to_dt(now)))
+def done(schedule: Schedule, device: Device, now: int, tapped: int | None = None) -> None:
+    """Done at the moment the person tapped (`tapped`, default now). A done that arrives
+    late cancels only a snooze that could have been set before it."""
+    tapped = now if tapped is None else tapped
+    if not rules.snooze_outlived_by_done(to_dt(schedule.snoozed_until), to_dt(tapped)):
+        schedule.snoozed_until = None
+    not_before = to_epoch(rules.done_not_before(schedule.entry(), to_dt(tapped)))
+    # A later "done" already skips further; an older one arriving now must not shorten it.
+    schedule.not_before = max(not_before, schedule.not_before or not_before)
     plan_next(schedule, device, now)
 
 

@@ -28,6 +28,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 MIN_INTERVAL = 15
 MAX_INTERVAL = 240
 SNOOZE_CHOICES = (10, 30)
+# A snooze or done tapped offline reaches the server when the phone is back online; one
+# older than this is about a day that is over, and is refused rather than applied.
+MAX_ACTION_AGE_SECONDS = 12 * 3600
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MINUTES_PER_DAY = 24 * 60
 # A plan has at most 7 active days, so the next slot (if any) is within 8 local days;
@@ -271,6 +274,16 @@ def snooze_until(now: datetime, minutes: int) -> datetime:
     if minutes not in SNOOZE_CHOICES:
         raise ValueError(f"snooze is {' or '.join(map(str, SNOOZE_CHOICES))} minutes")
     return _aware(now).astimezone(UTC) + timedelta(minutes=minutes)
+
+
+def snooze_outlived_by_done(snoozed_until: datetime | None, done_at: datetime) -> bool:
+    """Whether a stored snooze was surely set after a "done" tapped at `done_at` (one that
+    arrives late, from a phone that was offline): it ends later than any snooze set by
+    then could, so the later snooze stands and the older "done" does not cancel it."""
+    if snoozed_until is None:
+        return False
+    latest = _aware(done_at).astimezone(UTC) + timedelta(minutes=max(SNOOZE_CHOICES))
+    return _aware(snoozed_until).astimezone(UTC) > latest
 
 
 def done_not_before(entry: Entry, now: datetime) -> datetime:

@@ -171,12 +171,22 @@ def api_schemas(types: Iterable[str], allowed_hosts: Iterable[str]) -> ApiSchema
         subscription = fields.Nested(SubscriptionSchema, metadata={"description": "When the browser renewed it"})
         plan = fields.Nested(PlanSchema, required=True)
 
+    def age_field():
+        # Seconds, by the phone's own clock, since the person tapped: a phone's clock may
+        # be wrong by hours, a difference on it is not.
+        return fields.Integer(
+            load_default=0, strict=True, validate=validate.Range(0, rules.MAX_ACTION_AGE_SECONDS),
+            metadata={"description": "How many seconds ago the person tapped (for an action taken "
+                                     "offline and sent later); 0 or absent means now"})
+
     class SnoozeSchema(Strict):
         type = fields.String(required=True, validate=validate.OneOf(types))
         minutes = fields.Integer(required=True, strict=True, validate=validate.OneOf(rules.SNOOZE_CHOICES))
+        age_seconds = age_field()
 
     class DoneSchema(Strict):
         type = fields.String(required=True, validate=validate.OneOf(types))
+        age_seconds = age_field()
 
     class ReminderOut(Schema):
         interval = fields.Integer(required=True)

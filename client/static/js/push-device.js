@@ -5,7 +5,7 @@ import DEVICE from './reminder-data.js';
 import { withTimeout } from './dom.js';
 import { loadStore, saveStore, serverPlan } from './reminder-store.js';
 
-const { device_cache: DEVICE_CACHE, device_key: DEVICE_KEY, queue_key: QUEUE_KEY } = DEVICE.storage;
+const { device_cache: DEVICE_CACHE, device_key: DEVICE_KEY, queue_key: QUEUE_KEY, queue_lock: QUEUE_LOCK } = DEVICE.storage;
 
 async function deviceCache() {
   if (!('caches' in window)) return null;
@@ -45,18 +45,108 @@ export async function setDeviceToken(token) {
   else await cache.delete(DEVICE_KEY);
 }
 
-/** Actions taken on notifications while no page could apply them (sw.js queues them);
- * read and cleared. */
-export async function takeQueue() {
+// --- The queue of reminder actions ---------------------------------------------------
+// Actions taken on notifications (sw.js queues them) and actions the page could not
+// send: {key, action, type, id, due, at, minutes, told, applied}. `applied`: the local
+// history has it; `told`: the server has it (or never needs it). An item goes once both
+// are true. The service worker and every page hold one Web Lock while they change the
+// queue or send from it, so two tabs (or a tab and the worker) never send one twice.
+
+function withQueueLock(work) {
+  return navigator.locks ? navigator.locks.request(QUEUE_LOCK, work) : work();
+}
+
+async function readQueue() {
   const hit = await stored(QUEUE_KEY);
-  if (!hit) return { items: [], clear: async () => {} };
-  let items = [];
+  if (!hit) return [];
   try {
-    items = await hit.json();
+    const items = await hit.json();
+    return Array.isArray(items) ? items.filter((item) => item && typeof item === 'object') : [];
   } catch (err) {
-    items = [];
+    return [];
   }
-  return { items: Array.isArray(items) ? items : [], clear: async () => (await deviceCache()).delete(QUEUE_KEY) };
+}
+
+async function writeQueue(items) {
+  const left = items.filter((item) => !(item.told && item.applied));
+  const cache = await deviceCache();
+  if (!cache) return;
+  if (left.length) await cache.put(QUEUE_KEY, new Response(JSON.stringify(left.slice(-200)), { headers: { 'Content-Type': 'application/json' } }));
+  else await cache.delete(QUEUE_KEY);
+}
+
+/** Change the queue under its lock: `change(items)` may edit items in place; what is
+ * both applied and told is then dropped. Resolves to what `change` returned. */
+export async function updateQueue(change) {
+  return withQueueLock(async () => {
+    const items = await readQueue();
+    if (!items.length) return change(items);
+    const result = await change(items);
+    await writeQueue(items);
+    return result;
+  });
+}
+
+/** Queue an action this page applied but could not send (offline). */
+export async function queueUntold(type, action, { minutes = null, id = null, at = new Date() } = {}) {
+  await withQueueLock(async () => {
+    const items = await readQueue();
+    const key = crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
+    items.push({ key, action, type, id, due: null, at: at.toISOString(), minutes, told: false, applied: true });
+    await writeQueue(items);
+  });
+}
+
+function serverAction(action) {
+  if (action === 'drank') return 'done';
+  return action === 'snooze' || action === 'done' ? action : null;
+}
+
+// Whether an answer means "do not send this again": a success, or a refusal that a
+// retry cannot change (a snooze that has run out, a type no longer in the plan, a
+// device the server no longer knows). Busy (429) and server errors are tried again.
+function settled(status) {
+  return (status >= 200 && status < 300) || (status >= 400 && status < 500 && status !== 408 && status !== 429);
+}
+
+/** Send every queued action the server has not had, oldest first, each with how long
+ * ago it was taken (the server counts a snooze from the tap and refuses one that has run
+ * out). Stops at the first that cannot get through (offline): the rest stay queued.
+ * Resolves to true when something is still waiting to be sent. */
+export async function sendQueued() {
+  return withQueueLock(async () => {
+    const items = await readQueue();
+    if (!items.some((item) => !item.told)) return false;
+    const token = await deviceToken();
+    for (const item of items) {
+      if (item.told) continue;
+      const kind = serverAction(item.action);
+      const tapped = Date.parse(item.at);
+      if (!token || !kind || typeof item.type !== 'string' || Number.isNaN(tapped)) {
+        item.told = true; // nothing the server needs
+        continue;
+      }
+      const minutes = Number.isInteger(item.minutes) ? item.minutes : DEVICE.snooze_minutes;
+      const ageSeconds = Math.max(0, Math.round((Date.now() - tapped) / 1000));
+      const body = kind === 'snooze' ? { type: item.type, minutes, age_seconds: ageSeconds } : { type: item.type, age_seconds: ageSeconds };
+      let result;
+      try {
+        result = await api('POST', `/push/device/${kind}`, body, token);
+      } catch (err) {
+        return true; // unreachable: keep it and the rest for the next try
+      }
+      if (!settled(result.status)) return true;
+      if (!result.ok) {
+        const why = (result.body && result.body.message) || `HTTP ${result.status}`;
+        console.warn(`The server refused a ${item.action} taken earlier, so it was dropped: ${why}`);
+      }
+      item.told = true;
+      // Written at once: a page closed mid-loop must not send this one again.
+      await writeQueue(items);
+    }
+    await writeQueue(items);
+    return false;
+  });
 }
 
 export async function api(method, path, body, token) {
@@ -103,18 +193,24 @@ export async function applySafetyHold() {
 }
 
 /** Tell the server what the person did with a reminder (snooze, done; a glass drunk is
- * done). Offline or without push this does nothing: the next push carries the same
- * actions, and the local state already changed. */
-export async function tellServer(type, action, minutes) {
+ * done). Without push this does nothing. Offline (or with the server busy or failing)
+ * the action is queued and sent when the phone is online again (sendQueued); the local
+ * state has already changed. */
+export async function tellServer(type, action, minutes, { id = null, at = new Date() } = {}) {
   const token = await deviceToken();
-  if (!token) return;
-  const kind = action === 'drank' ? 'done' : action;
-  if (kind !== 'snooze' && kind !== 'done') return;
+  const kind = serverAction(action);
+  if (!token || !kind) return;
+  let result = null;
   try {
-    await api('POST', `/push/device/${kind}`, kind === 'snooze' ? { type, minutes } : { type }, token);
+    result = await api('POST', `/push/device/${kind}`, kind === 'snooze' ? { type, minutes } : { type }, token);
   } catch (err) {
-    console.warn('Could not tell the server:', err);
+    result = null;
   }
+  if (result && settled(result.status)) {
+    if (!result.ok) console.warn(`The server refused this ${action}: ${(result.body && result.body.message) || `HTTP ${result.status}`}`);
+    return;
+  }
+  await queueUntold(type, action, { minutes: kind === 'snooze' ? minutes : null, id, at });
 }
 
 export async function setServerPause(pausing) {

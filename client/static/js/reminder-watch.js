@@ -14,16 +14,20 @@
 //
 // Also here, because any page may be the one open: actions the service worker queued
 // from notifications, and "?action=...&reminder=..." links (Safari opens those from a
-// push without our worker) are applied to the local history once.
+// push without our worker) are applied to the local history once; queued actions the
+// server has not had (tapped offline) are sent to it on load and when the phone comes
+// back online, once each (push-device.js sendQueued).
 import DEVICE from './reminder-data.js';
 import { el } from './dom.js';
 import { reminderId } from './reminder-rules.js';
 import { CHANGED_EVENT, TYPES, applyAction, dueSince, glassesToday, loadStore, saveStore } from './reminder-store.js';
-import { deviceToken, takeQueue, tellServer } from './push-device.js';
+import { deviceToken, sendQueued, tellServer, updateQueue } from './push-device.js';
 
 const { shown_db: SHOWN_DB, shown_store: SHOWN_STORE } = DEVICE.storage;
 const TITLES = DEVICE.action_titles;
 const ACTIONS = new Set(Object.keys(TITLES));
+// Seconds between attempts to send queued actions after the phone comes back online.
+const ONLINE_RETRIES = [1, 3, 10, 30];
 
 // --- Shown ids (shared with the service worker) --------------------------------------
 
@@ -99,7 +103,7 @@ export async function act(type, action, { minutes = DEVICE.snooze_minutes, id = 
   const store = loadStore();
   applyAction(store, type, action, { minutes, id, at });
   saveStore(store);
-  if (server) await tellServer(type, action, minutes);
+  if (server) await tellServer(type, action, minutes, { id, at });
   return store;
 }
 
@@ -232,23 +236,42 @@ export class Watcher {
     for (const item of due) await this.show(item.type, item.due);
   }
 
-  // Actions the service worker queued from notifications: applied once (skipped when
-  // already in the history), then cleared. The worker already told the server.
+  // Actions the service worker queued from notifications: applied to the local history
+  // once (skipped when already there), then the ones the server has not had are sent.
   async drainQueue() {
-    const { items, clear } = await takeQueue();
-    if (!items.length) return;
-    const store = loadStore();
-    let changed = false;
-    for (const item of items) {
-      if (!item || !TYPES[item.type] || !ACTIONS.has(item.action) || typeof item.at !== 'string') continue;
-      const at = new Date(item.at);
-      if (Number.isNaN(at.getTime())) continue;
-      if (store.log.some((e) => e.at === at.toISOString() && e.type === item.type && e.action === item.action)) continue;
-      applyAction(store, item.type, item.action, { at, id: typeof item.id === 'string' ? item.id : null });
-      changed = true;
-    }
-    if (changed) saveStore(store);
-    await clear();
+    await updateQueue((items) => {
+      const fresh = items.filter((item) => !item.applied);
+      if (!fresh.length) return;
+      const store = loadStore();
+      let changed = false;
+      for (const item of fresh) {
+        item.applied = true;
+        if (!TYPES[item.type] || !ACTIONS.has(item.action) || typeof item.at !== 'string') continue;
+        const at = new Date(item.at);
+        if (Number.isNaN(at.getTime())) continue;
+        if (store.log.some((e) => e.at === at.toISOString() && e.type === item.type && e.action === item.action)) continue;
+        applyAction(store, item.type, item.action, {
+          at,
+          id: typeof item.id === 'string' ? item.id : null,
+          minutes: Number.isInteger(item.minutes) ? item.minutes : DEVICE.snooze_minutes,
+        });
+        changed = true;
+      }
+      if (changed) saveStore(store);
+    });
+    await this.sendQueued();
+  }
+
+  // Sends what waits. Just after the `online` event the network is often not usable yet,
+  // so an attempt that cannot get through is tried again after each of `retries`
+  // seconds; the regular look (every tick) tries too.
+  sendQueued(retries = []) {
+    if (navigator.onLine === false) return Promise.resolve();
+    return sendQueued()
+      .then((waiting) => {
+        if (waiting && retries.length) setTimeout(() => this.sendQueued(retries.slice(1)), retries[0] * 1000);
+      })
+      .catch((err) => console.warn('Could not send reminder actions taken offline:', err));
   }
 
   // /reminders?action=done&reminder=posture-break:1764072000000 - what a push's buttons
@@ -275,7 +298,11 @@ export class Watcher {
       .then(() => this.drainQueue())
       .catch((err) => console.warn('Could not apply a reminder action:', err))
       .finally(() => this.tick());
-    setInterval(() => this.tick(), DEVICE.tick_seconds * 1000);
+    setInterval(() => {
+      this.tick();
+      this.sendQueued();
+    }, DEVICE.tick_seconds * 1000);
+    window.addEventListener('online', () => this.sendQueued(ONLINE_RETRIES));
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'visible') this.tick();
     });

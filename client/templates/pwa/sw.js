@@ -291,29 +291,71 @@ async function readJson(key, fallback) {
   try { return await hit.json(); } catch (err) { return fallback; }
 }
 
-async function recordAction(action, data) {
-  // Queued here and picked up by the reminders page, which keeps the history; any page
-  // open now is told at once.
-  const queue = await readJson(QUEUE_KEY, []);
-  queue.push({ action, type: data.type || null, id: data.id || null, due: data.due || null, at: new Date().toISOString() });
+// The queue of actions taken on notifications: {key, action, type, id, due, at,
+// minutes, told}. `told` says whether the server has it; the pages apply each action to
+// the local history and send the untold ones once the phone is online again
+// (push-device.js sendQueued). Everyone holds one Web Lock while changing or sending
+// from the queue, so an action is never sent twice.
+const QUEUE_LOCK = REMINDER_CLIENT.storage.queue_lock;
+const SEND_TIMEOUT_MS = 10000;
+
+function withQueueLock(work) {
+  return self.navigator && self.navigator.locks ? self.navigator.locks.request(QUEUE_LOCK, work) : work();
+}
+
+async function writeQueue(queue) {
   const cache = await caches.open(REMINDER_CACHE);
   await cache.put(QUEUE_KEY, new Response(JSON.stringify(queue.slice(-200)), { headers: { 'Content-Type': 'application/json' } }));
+}
+
+// What the server hears for an action: a glass drunk is "done" for the schedule; a
+// start changes nothing there.
+function serverAction(action) {
+  if (action === 'drank') return 'done';
+  return action === 'snooze' || action === 'done' ? action : null;
+}
+
+async function recordAction(action, data) {
+  const kind = serverAction(action);
+  const device = kind && data.type ? await readJson(DEVICE_KEY, null) : null;
+  const token = device && typeof device.token === 'string' ? device.token : null;
+  const item = {
+    key: self.crypto && self.crypto.randomUUID ? self.crypto.randomUUID() : `${Date.now()}-${Math.random()}`,
+    action,
+    type: data.type || null,
+    id: data.id || null,
+    due: data.due || null,
+    at: new Date().toISOString(),
+    minutes: action === 'snooze' ? SNOOZE_MINUTES : null,
+    told: !token, // nothing to tell without a push device
+  };
+  await withQueueLock(async () => {
+    await writeQueue([...(await readJson(QUEUE_KEY, [])), item]);
+    if (item.told) return;
+    const status = await tellServer(kind, item, token);
+    if (status === null || status >= 500 || status === 408 || status === 429) return; // a page sends it later
+    if (status >= 400) console.warn(`The server refused a ${action} from a notification (HTTP ${status}); dropped.`);
+    const queue = await readJson(QUEUE_KEY, []);
+    for (const queued of queue) if (queued && queued.key === item.key) queued.told = true;
+    await writeQueue(queue);
+  });
+  // Open pages apply it to the history now.
   for (const client of await windowClients()) client.postMessage({ type: 'REMINDER_ACTION', action, reminder: data.type || null });
 }
 
-async function tellServer(action, type) {
-  const device = await readJson(DEVICE_KEY, null);
-  if (!device || !device.token || !type) return null;
-  const body = action === 'snooze' ? { type, minutes: SNOOZE_MINUTES } : { type };
+// The HTTP status, or null when the server could not be reached (offline).
+async function tellServer(kind, item, token) {
+  const body = kind === 'snooze' ? { type: item.type, minutes: item.minutes } : { type: item.type };
   try {
-    const response = await fetch(`/api/v1/push/device/${action}`, {
+    const response = await fetch(`/api/v1/push/device/${kind}`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${device.token}` },
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
       body: JSON.stringify(body),
+      signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
     });
     return response.status;
   } catch (err) {
-    return null; // offline: the page applies the action locally from the queue
+    return null;
   }
 }
 
@@ -348,9 +390,8 @@ async function handleNotificationClick(notification, action) {
   const data = notification.data || {};
   notification.close();
   if (action === 'snooze' || action === 'done' || action === 'drank') {
+    // Queued (the page keeps the history and counts a glass toward today) and sent.
     await recordAction(action, data);
-    // A glass drunk is "done" for the schedule; the page counts it toward today.
-    await tellServer(action === 'drank' ? 'done' : action, data.type);
     return null;
   }
   // A tap on a reminder with a routine starts it (and is history); on one without (a
