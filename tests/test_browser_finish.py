@@ -17,7 +17,8 @@ pytestmark = pytest.mark.browser
 
 WIDTHS = {320: 640, 390: 844, 1280: 800}
 STRETCH = "seated-rotation"
-PAGES = ["/", f"/stretches/{STRETCH}", "/routines/desk-reset#player", "/screening", "/reminders", "/settings"]
+PAGES = ["/", f"/stretches/{STRETCH}", "/routines/desk-reset#player", "/screening", "/reminders", "/progress",
+         "/settings"]
 IPHONE_SAFARI = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
                  "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1")  # fmt: skip
 IPHONE_CHROME = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "

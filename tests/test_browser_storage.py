@@ -9,6 +9,7 @@ and measured against the import cap."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -81,8 +82,51 @@ def test_a_bad_item_is_dropped_and_the_rest_kept(live_server, page):
     page.evaluate("(h) => localStorage.setItem('mbr.history', h)", json.dumps(history))
     page.reload()
     expect(page.locator("#history li")).to_have_count(1)
-    expect(page.locator("#history")).to_contain_text("2024-05-01")
+    expect(page.locator("#history")).to_contain_text("Wed 1 May 2024")
     assert page.evaluate("({}).polluted") is None
+
+
+def test_histories_read_in_words(live_server, page):
+    """Empty: one sentence, not "list, 1 item". Filled: "Today", "1 min 40 s"."""
+    page.goto(live_server.url + "/settings")
+    expect(page.locator("#history-empty")).to_have_text("No routines finished yet.")
+    expect(page.locator("#history")).to_be_hidden()
+    page.goto(live_server.url + "/reminders")
+    expect(page.locator("#reminder-history-empty")).to_have_text("No reminders yet.")
+    expect(page.locator("#reminder-history")).to_be_hidden()
+
+    # Stored oldest first, shown newest first.
+    page.evaluate("""() => {
+      const d = new Date(), pad = (n) => String(n).padStart(2, '0');
+      const today = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+      localStorage.setItem('mbr.history', JSON.stringify([
+        {date: '2024-05-01', routine: 'calm-down', minutes: 0.7},
+        {date: today, routine: 'desk-reset', title: 'Desk reset', minutes: 1.7, seconds: 100}]));
+    }""")
+    page.goto(live_server.url + "/settings")
+    expect(page.locator("#history-empty")).to_be_hidden()
+    items = page.locator("#history li")
+    expect(items).to_have_text(["Today: Desk reset, 1 min 40 s", "Wed 1 May 2024: calm-down, 42 s"])
+
+
+def test_status_lines_say_their_tone(settings_page):
+    page = settings_page
+    page.locator("#emergency-number").fill("1")
+    page.locator("#settings-emergency button[type=submit]").click()
+    status = page.locator("#emergency-status")
+    expect(status).to_have_class(re.compile(r"\bis-error\b"))
+    page.locator("#emergency-number").fill("")
+    page.locator("#settings-emergency button[type=submit]").click()
+    expect(status).to_have_class(re.compile(r"\bis-success\b"))
+    expect(status).not_to_have_class(re.compile(r"\bis-error\b"))
+    # The icon-word is drawn by CSS, so errors and successes differ without colour.
+    marks = page.evaluate("""() => {
+      const node = document.getElementById('emergency-status');
+      const ok = getComputedStyle(node, '::before').content;
+      node.className = 'status is-error';
+      return [ok, getComputedStyle(node, '::before').content];
+    }""")
+    assert marks[0] != marks[1] and "Error" in marks[1], marks
 
 
 def load_file(page, doc, name: str = "export.json") -> None:
@@ -129,13 +173,14 @@ def settings_page(live_server, page):
 
 
 @pytest.mark.parametrize("doc, message", [
-    ({**FORMAT, "data": {"reminders": {"settings": {"custom": True, "types": "x"}}}}, "reminders.settings"),
+    ({**FORMAT, "data": {"reminders": {"settings": {"custom": True, "types": "x"}}}}, "reminders section"),
     ({**FORMAT, "data": {"history": [{"date": "2024-01-01", "routine": "desk-reset", "minutes": "5"}]}},
-     "history[0].minutes"),
-    ({**FORMAT, "data": {"plan": {"choices": ["no-such-choice"]}}}, 'unknown choice "no-such-choice"'),
+     "routine history section"),
+    ({**FORMAT, "data": {"plan": {"choices": ["no-such-choice"]}}},
+     "This file's plan section is not in the expected form."),
     ({**FORMAT, "data": {"screenings": [{"date": "2024-01-01", "at": "2024-01-01T00:00:00Z", "level": "fine",
-                                          "reasons": []}]}}, "screenings[0].level"),
-    ({**FORMAT, "data": {"diary-typo": []}}, 'Unknown section "diary-typo"'),
+                                          "reasons": []}]}}, "safety check section"),
+    ({**FORMAT, "data": {"diary-typo": []}}, 'a part this app does not know ("diary-typo")'),
     ({**FORMAT, "version": 2, "data": {}}, "version 2"),
     ({"data": {}}, "not a Mid-Back Relief export"),
     ("[1, 2", "could not be read"),
@@ -143,9 +188,9 @@ def settings_page(live_server, page):
     ('{"format":"mid-back-relief-export","version":1,"data":{},"__proto__":{"polluted":true}}', '"__proto__"'),
     ('{"format":"mid-back-relief-export","version":1,"data":{"__proto__":{"polluted":true}}}', '"__proto__"'),
     ('{"format":"mid-back-relief-export","version":1,"data":{"preferences":{"__proto__":{"polluted":true}}}}',
-     '"__proto__"'),
+     "settings section"),
     ('{"format":"mid-back-relief-export","version":1,"data":{"profile":{"answers":{"constructor":true}}}}',
-     '"constructor"'),
+     "safety check facts section"),
 ], ids=["settings-types", "history-minutes", "unknown-choice", "level", "unknown-section", "version", "format",
         "not-json", "proto-top", "proto-section", "proto-inside", "constructor-key"])
 def test_a_bad_file_changes_nothing(settings_page, doc, message):
@@ -154,6 +199,10 @@ def test_a_bad_file_changes_nothing(settings_page, doc, message):
     load_file(page, doc)
     expect(page.locator("#data-status")).to_contain_text("Nothing was changed")
     expect(page.locator("#data-status")).to_contain_text(message)
+    # An error looks like one (not the success green, with its icon-word), in plain words:
+    # no field paths such as "history[0].minutes".
+    expect(page.locator("#data-status")).to_have_class(re.compile(r"\bis-error\b"))
+    assert not re.search(r"\w\[\d+\]|\w\.\w+ must", page.locator("#data-status").inner_text())
     expect(page.locator("#import-preview")).to_be_hidden()
     assert stored(page) == before
     assert page.evaluate("({}).polluted") is None

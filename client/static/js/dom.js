@@ -10,6 +10,18 @@ export function el(tag, attrs = {}, text) {
 
 export const $ = (id) => document.getElementById(id);
 
+const TONES = ['success', 'error', 'warning'];
+
+/** Put `text` in a status line with its tone ("success", "error", "warning" or none):
+ * app.css gives each tone a colour and an icon-word, so an error is never green.
+ * A `.status` line takes is-<tone>; any other paragraph the stand-alone status-<tone>. */
+export function setStatus(node, text, tone) {
+  if (!node) return;
+  node.classList.remove(...TONES.flatMap((t) => [`is-${t}`, `status-${t}`]));
+  if (tone) node.classList.add(node.classList.contains('status') ? `is-${tone}` : `status-${tone}`);
+  node.textContent = text;
+}
+
 const pad = (n) => String(n).padStart(2, '0');
 
 /** The device's local date, YYYY-MM-DD. */
@@ -45,6 +57,13 @@ export function withTimeout(promise, ms, what) {
   let timer;
   return Promise.race([
     promise,
-    new Promise((resolve, reject) => { timer = setTimeout(() => reject(new Error(`${what} took too long`)), ms); }),
+    new Promise((resolve, reject) => {
+      timer = setTimeout(() => {
+        // Named, so a page can say it in plain words; the message is for developers.
+        const err = new Error(`${what} took too long`);
+        err.name = 'TimeoutError';
+        reject(err);
+      }, ms);
+    }),
   ]).finally(() => clearTimeout(timer));
 }

@@ -2,7 +2,8 @@
 // and the calendar file. Renders and wires events; the rules are in reminder-rules.js,
 // the stored plan in reminder-store.js, the server calls in push-device.js, and the
 // reminders themselves (on this and every other page) in reminder-watch.js.
-import { $, el, timeLabel, withTimeout } from './dom.js';
+import { $, el, setStatus, timeLabel, withTimeout } from './dom.js';
+import { dateWords } from './format.js';
 import {
   CHANGED_EVENT, MAX_WINDOWS, TYPES, deviceTimeZone, glassesToday, loadStore, overTarget, pausedBySafetyHold,
   saveStore, serverPlan, togglePause, upcoming, validateSettings,
@@ -111,16 +112,17 @@ class RemindersPage {
     const problems = validateSettings(settings);
     if (problems.length) {
       for (const p of problems) if (p.field && $(p.field)) $(p.field).setAttribute('aria-invalid', 'true');
-      $('plan-status').textContent = problems.map((p) => p.text).join(' ');
+      setStatus($('plan-status'), problems.map((p) => p.text).join(' '), 'error');
       return;
     }
     this.reload();
     this.store.settings = settings;
     if (!saveStore(this.store)) {
-      $('plan-status').textContent = 'This phone refused to save the plan (its storage may be full). Nothing was changed.';
+      setStatus($('plan-status'), 'This phone refused to save the plan (its storage may be full). Nothing was changed.', 'error');
       return;
     }
     let message = 'Saved on this phone.';
+    let tone = 'success';
     if (await deviceToken()) {
       try {
         let result = await syncPlan({ force: true });
@@ -130,13 +132,18 @@ class RemindersPage {
           await subscribe(settings);
           result = { ok: true };
         }
+        if (!result.ok) {
+          console.warn('The server refused the plan:', result.status, result.message);
+          tone = 'warning';
+        }
         message = result.ok ? 'Saved. Notifications follow the new plan.'
-          : `Saved on this phone, but the server refused it: ${result.message || result.status}.`;
+          : 'Saved on this phone, but our server could not take the new plan, so notifications still follow the old one. Try saving again later.';
       } catch (err) {
+        tone = 'warning';
         message = 'Saved on this phone. Notifications follow the new plan once you are online and save again.';
       }
     }
-    $('plan-status').textContent = message;
+    setStatus($('plan-status'), message, tone);
     this.reload();
     this.renderToday();
   }
@@ -179,8 +186,11 @@ class RemindersPage {
       const key = `${e.type}|${e.action}`;
       byDay.get(e.date).set(key, (byDay.get(e.date).get(key) || 0) + 1);
     }
+    // Empty: a sentence beside the list, not "list, 1 item" to a screen reader.
+    $('reminder-history-empty').hidden = byDay.size > 0;
+    list.hidden = !byDay.size;
     if (!byDay.size) {
-      list.replaceChildren(el('li', {}, 'Nothing yet.'));
+      list.replaceChildren();
       return;
     }
     const words = { done: 'done', snooze: 'snoozed', start: 'started' };
@@ -193,7 +203,7 @@ class RemindersPage {
         return `${title} ${words[action] || action} ×${n}`;
       });
       const li = el('li');
-      li.append(el('strong', {}, date), document.createTextNode(`: ${parts.join(', ')}`));
+      li.append(el('strong', {}, dateWords(date)), document.createTextNode(`: ${parts.join(', ')}`));
       return li;
     }));
   }
@@ -203,15 +213,16 @@ class RemindersPage {
     const pausing = togglePause(this.store);
     saveStore(this.store);
     this.renderToday();
-    $('today-status').textContent = pausing ? 'Paused until tomorrow.' : 'Reminders are back on.';
+    setStatus($('today-status'), pausing ? 'Paused until tomorrow.' : 'Reminders are back on.', 'success');
     if (!(await setServerPause(pausing))) {
-      $('today-status').textContent += ' (This phone is offline: notifications may still arrive today.)';
+      setStatus($('today-status'), `${$('today-status').textContent} This phone is offline, so notifications may still arrive today.`, 'warning');
     }
   }
 
   // Delivery
   async renderDelivery() {
     const status = $('delivery-status');
+    setStatus(status, status.textContent);
     const supported = 'Notification' in window;
     const permission = supported ? Notification.permission : 'denied';
     const token = await deviceToken();
@@ -253,12 +264,17 @@ class RemindersPage {
       await this.renderDelivery();
       return;
     }
-    $('delivery-status').textContent = 'Setting up…';
+    setStatus($('delivery-status'), 'Setting up…');
     try {
       await subscribe(this.store.settings);
     } catch (err) {
+      // The technical reason is for developers; the person gets plain words.
+      console.warn('Push subscription failed:', err);
       await this.renderDelivery();
-      $('delivery-status').textContent = `Notifications are on while the app is open. Reminders with the app closed could not be set up on this phone (${err.message}); the calendar file below works instead.`;
+      const reason = err && err.name === 'TimeoutError'
+        ? "Your browser's push service did not answer in time. Check your connection and try again."
+        : 'This phone or browser would not set them up.';
+      setStatus($('delivery-status'), `Notifications are on while the app is open, but reminders with the app closed could not be set up. ${reason} The calendar file below works instead.`, 'warning');
       return;
     }
     this.reload();
@@ -271,7 +287,7 @@ class RemindersPage {
     this.store.synced = null;
     saveStore(this.store);
     await this.renderDelivery();
-    $('delivery-status').textContent = 'Stopped. Nothing about this phone is stored on our server any more.';
+    setStatus($('delivery-status'), 'Stopped. Nothing about this phone is stored on our server any more.', 'success');
   }
 
   async downloadCalendar() {
@@ -279,7 +295,7 @@ class RemindersPage {
     this.reload();
     const plan = serverPlan(this.store.settings);
     if (!Object.keys(plan.reminders).length) {
-      status.textContent = 'Switch on at least one reminder first.';
+      setStatus(status, 'Switch on at least one reminder first.', 'error');
       return;
     }
     try {
@@ -293,9 +309,10 @@ class RemindersPage {
       link.click();
       link.remove();
       setTimeout(() => URL.revokeObjectURL(link.href), 1000);
-      status.textContent = 'Downloaded. Open the file to add the reminders to your calendar.';
+      setStatus(status, 'Downloaded. Open the file to add the reminders to your calendar.', 'success');
     } catch (err) {
-      status.textContent = 'The calendar file is made by our server: connect to the internet and try again.';
+      console.warn('Calendar file failed:', err);
+      setStatus(status, 'The calendar file is made by our server: connect to the internet and try again.', 'error');
     }
   }
 
@@ -323,7 +340,7 @@ class RemindersPage {
     if ($('drank') && drinkType) {
       $('drank').addEventListener('click', async () => {
         const store = await act(drinkType, 'drank');
-        $('today-status').textContent = `Logged a glass: ${glassesToday(store)} of ${store.settings.target} today.`;
+        setStatus($('today-status'), `Logged a glass: ${glassesToday(store)} of ${store.settings.target} today.`, 'success');
       });
     }
     $('notify-on').addEventListener('click', () => this.turnOn());

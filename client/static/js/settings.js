@@ -4,7 +4,8 @@
 import { KEYS, appData, localDate, read, storedBytes, write } from './storage.js';
 import { savedPlan, savePlan } from './plan.js';
 import { MAX_IMPORT_BYTES, applyImport, checkImport, eraseAll, exportText, preview } from './transfer.js';
-import { el, formatBytes } from './dom.js';
+import { el, formatBytes, setStatus } from './dom.js';
+import { dateWords, durationWords } from './format.js';
 import { fillNumbers, localHelp, regionData } from './emergency.js';
 import { numberWarning } from './screening-rules.js';
 import { holdChanged } from './safety.js';
@@ -87,11 +88,19 @@ function loadProfile() {
 
 function renderHistory() {
   const history = read(KEYS.history, []);
+  // Empty: a sentence beside the list, not "list, 1 item" to a screen reader.
+  document.getElementById('history-empty').hidden = history.length > 0;
+  historyList.hidden = !history.length;
   if (!history.length) {
-    historyList.replaceChildren(el('li', {}, 'Nothing yet.'));
+    historyList.replaceChildren();
     return;
   }
-  historyList.replaceChildren(...history.slice(-20).reverse().map((h) => el('li', {}, `${h.date}: ${h.title || h.routine}, ${h.minutes} min`)));
+  historyList.replaceChildren(...history.slice(-20).reverse().map((h) => {
+    const li = el('li');
+    const seconds = Number.isFinite(h.seconds) ? h.seconds : h.minutes * 60;
+    li.append(el('strong', {}, dateWords(h.date)), document.createTextNode(`: ${h.title || h.routine}, ${durationWords(seconds)}`));
+    return li;
+  }));
 }
 
 // How much is stored, and whether the browser has promised to keep it.
@@ -135,7 +144,7 @@ planForm.addEventListener('submit', (event) => {
   event.preventDefault();
   const choices = [...planForm.querySelectorAll('input[name="choice"]:checked')].map((i) => i.value);
   savePlan(choices);
-  planStatus.textContent = choices.length ? 'Saved. Your home screen shows your new plan.' : 'Saved with no choices: home shows a general plan.';
+  setStatus(planStatus, choices.length ? 'Saved. Your home screen shows your new plan.' : 'Saved with no choices: home shows a general plan.', 'success');
 });
 
 emergencyForm.addEventListener('submit', (event) => {
@@ -143,7 +152,7 @@ emergencyForm.addEventListener('submit', (event) => {
   const value = emergencyInput.value.trim();
   const status = document.getElementById('emergency-status');
   if (value && !/^\d{2,6}$/.test(value)) {
-    status.textContent = 'Please enter 2 to 6 digits, or leave it empty.';
+    setStatus(status, 'Please enter 2 to 6 digits, or leave it empty.', 'error');
     emergencyInput.setAttribute('aria-invalid', 'true');
     return;
   }
@@ -151,11 +160,11 @@ emergencyForm.addEventListener('submit', (event) => {
   write(KEYS.preferences, { ...read(KEYS.preferences, {}), emergencyNumber: value, region: regionSelect.value });
   describeNumber();
   const help = localHelp();
-  status.textContent = `Saved: the app will offer to call ${help.number}.`;
+  setStatus(status, `Saved: the app will offer to call ${help.number}.`, 'success');
   // Saved, but a number that is not the region's emergency number is said out loud.
   if (!document.getElementById('emergency-warning').hidden) {
     emergencyInput.setAttribute('aria-invalid', 'true');
-    status.textContent += ' Please read the warning above.';
+    setStatus(status, `${status.textContent} Please read the warning above.`, 'warning');
   }
 });
 
@@ -166,7 +175,7 @@ profileForm.addEventListener('submit', (event) => {
   const age = text === '' ? null : Number(text);
   if (age !== null && !(/^\d{1,3}$/.test(text) && age >= 1 && age <= 120)) {
     profileAge.setAttribute('aria-invalid', 'true');
-    status.textContent = 'Please enter your age in years, for example 45, or leave it empty.';
+    setStatus(status, 'Please enter your age in years, for example 45, or leave it empty.', 'error');
     return;
   }
   profileAge.removeAttribute('aria-invalid');
@@ -176,7 +185,7 @@ profileForm.addEventListener('submit', (event) => {
   // Age bands come from the age; with no age the check asks again.
   const profile = { answers, age, ageAsOf: age === null ? null : (stored.age === age && stored.ageAsOf) || localDate(), updated: new Date().toISOString() };
   write(KEYS.profile, profile);
-  status.textContent = 'Saved. The safety check uses these next time. Take it again if something has changed.';
+  setStatus(status, 'Saved. The safety check uses these next time. Take it again if something has changed.', 'success');
 });
 
 document.getElementById('export').addEventListener('click', async () => {
@@ -187,7 +196,7 @@ document.getElementById('export').addEventListener('click', async () => {
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(link.href), 1000);
-  dataStatus.textContent = 'Exported. Keep the file somewhere private: it holds your health notes.';
+  setStatus(dataStatus, 'Exported. Keep the file somewhere private: it holds your health notes.', 'success');
 });
 
 // Import: the whole file is checked first, then the person sees what it would change
@@ -227,10 +236,10 @@ document.getElementById('import-file').addEventListener('change', async (event) 
     : checkImport(await file.text(), { known });
   if (!result.ok) {
     const more = result.problems.length > 3 ? ` (and ${result.problems.length - 3} more problems)` : '';
-    dataStatus.textContent = `Nothing was changed: ${result.problems.slice(0, 3).join(' ')}${more}`;
+    setStatus(dataStatus, `Nothing was changed: ${result.problems.slice(0, 3).join(' ')}${more}`, 'error');
     return;
   }
-  dataStatus.textContent = 'The file is a valid export. Choose Merge or Replace below.';
+  setStatus(dataStatus, 'The file is a valid export. Choose Merge or Replace below.', 'success');
   await showPreview(result.data);
 });
 
@@ -242,13 +251,13 @@ async function runImport(mode) {
     await applyImport(chosen, mode);
   } catch (err) {
     console.warn('Import failed; the previous data was put back.', err);
-    dataStatus.textContent = `Nothing was changed: this phone could not store the file (${err.name === 'QuotaExceededError' ? 'its storage is full' : err.message}). Your previous data is as it was.`;
+    setStatus(dataStatus, `Nothing was changed: this phone could not store the file (${err.name === 'QuotaExceededError' ? 'its storage is full' : 'it refused to save it'}). Your previous data is as it was.`, 'error');
     refresh();
     return;
   }
-  dataStatus.textContent = mode === 'merge'
+  setStatus(dataStatus, mode === 'merge'
     ? 'Merged. What was on this phone is still here, with the file\'s history added.'
-    : 'Imported. Your plan, history, diary and settings are now the ones from the file.';
+    : 'Imported. Your plan, history, diary and settings are now the ones from the file.', 'success');
   refresh();
   holdChanged();
 }
@@ -257,7 +266,7 @@ document.getElementById('import-merge').addEventListener('click', () => runImpor
 document.getElementById('import-replace').addEventListener('click', () => runImport('replace'));
 document.getElementById('import-cancel').addEventListener('click', () => {
   closePreview();
-  dataStatus.textContent = 'Import cancelled. Nothing was changed.';
+  setStatus(dataStatus, 'Import cancelled. Nothing was changed.');
 });
 
 document.getElementById('erase').addEventListener('click', async () => {
@@ -266,7 +275,7 @@ document.getElementById('erase').addEventListener('click', async () => {
   await eraseAll();
   refresh();
   holdChanged();
-  dataStatus.textContent = 'Everything was erased from this phone.';
+  setStatus(dataStatus, 'Everything was erased from this phone.', 'success');
 });
 
 refresh();

@@ -18,7 +18,7 @@ export { localDate };
 
 export const KEYS = {
   plan: 'mbr.plan',            // { choices: [ids], skipped: bool, updated: iso }
-  history: 'mbr.history',      // [{ date, at, routine, title, minutes }]
+  history: 'mbr.history',      // [{ date, at, routine, title, minutes, seconds }]
   screenings: 'mbr.screenings', // [{ date, at, version, level, reasons, advice, answers, unanswered, stopped }]
   profile: 'mbr.profile',      // safety-check facts asked once: { answers: {id: true|false|'unsure'}, age, ageAsOf }
   assessed: 'mbr.assessed',    // "a clinician has checked me" after a hold: { at, covered: [question ids] }
@@ -226,6 +226,8 @@ export const SCHEMAS = {
     routine: ID,
     title: optional(text({ max: 200 })),
     minutes: number({ min: 0, max: 600 }),
+    // Exact length, written by the player beside minutes (older entries have none).
+    seconds: optional(number({ min: 0, max: 36000 })),
   }), { max: 5000 }),
   screenings: list(object({
     date: DATE,

@@ -185,6 +185,12 @@ export async function exportText() {
 
 // --- Import ------------------------------------------------------------------------
 
+// What each part is called in an import error: "This file's plan section is not…".
+const PLAIN_PARTS = {
+  plan: 'plan', history: 'routine history', screenings: 'safety check', profile: 'safety check facts',
+  assessed: 'clinician check', preferences: 'settings', reminders: 'reminders',
+};
+
 const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** Check a whole file. Resolves to { ok: true, data } with each section's checked value,
@@ -205,17 +211,21 @@ export function checkImport(text, context = {}) {
   if (!isObject(doc.data)) return { ok: false, problems: ['The file has no data section.'] };
   const problems = [];
   for (const key of Object.keys(doc)) {
-    if (FORBIDDEN_KEYS.has(key)) problems.push(`The key "${key}" is not allowed.`);
+    if (FORBIDDEN_KEYS.has(key)) problems.push(`This file has a part this app does not know ("${key}").`);
   }
   const data = {};
   for (const name of Object.keys(doc.data)) {
     const section = sections.get(name);
     if (FORBIDDEN_KEYS.has(name) || !section) {
-      problems.push(`Unknown section "${name}".`);
+      problems.push(`This file has a part this app does not know ("${name}").`);
       continue;
     }
     const result = section.validate(doc.data[name], context);
-    problems.push(...result.problems);
+    if (result.problems.length) {
+      // The exact field paths are for developers; the person gets one plain sentence per part.
+      console.warn(`Import: the "${name}" section is not as expected:`, result.problems);
+      problems.push(`This file's ${PLAIN_PARTS[name] || name} section is not in the expected form.`);
+    }
     data[name] = result.value;
   }
   return problems.length ? { ok: false, problems } : { ok: true, data };
