@@ -43,7 +43,7 @@ def test_accept_encoding_picks_the_coding_and_the_bytes_match(client, accept, co
 
 
 def test_brotli_is_smaller_than_gzip_for_pages_and_scripts(client):
-    for path in ("/", "/screening", "/static/js/reminders.js", "/sw.js"):
+    for path in ("/", "/screening", "/static/js/reminders-page.js", "/sw.js"):
         br = client.get(path, headers={"Accept-Encoding": "br"}).data
         gz = client.get(path, headers={"Accept-Encoding": "gzip"}).data
         assert len(br) < len(gz), path
