@@ -38,17 +38,22 @@ def test_web_push_testing_accepts_and_decrypts_our_reminders(tmp_path, push_serv
     assert scheduler.run_once(at(9, 30)).sent == 3  # each accepted with 201
     assert scheduler.run_once(at(11)).sent == 6
 
+    # Each type's own actions, as content/reminders.yaml gives them (posture break: start,
+    # snooze, done; drink water: "I drank a glass", snooze - it opens the reminders page).
+    action_titles = {"start": "Start", "snooze": "Snooze 10 min", "done": "Done", "drank": "I drank a glass"}
+    type_actions = {"posture-break": ["start", "snooze", "done"], "hydration": ["drank", "snooze"]}
+    type_opens = {"posture-break": texts["posture-break"].path + "?start=1", "hydration": "/reminders"}
+
     def expected(type_: str, due: int) -> dict:
         text = texts[type_]
         rid = f"{type_}:{due * 1000}"
+        quoted = rid.replace(":", "%3A")
+        actions = [{"action": a, "title": action_titles[a],
+                    "navigate": type_opens[type_] if a == "start" else f"/reminders?action={a}&reminder={quoted}"}
+                   for a in type_actions[type_]]
         return {"web_push": 8030, "notification": {
-            "title": text.title, "body": text.body, "navigate": f"{text.path}?start=1", "lang": "en", "dir": "ltr",
-            "tag": f"reminder-{type_}", "timestamp": due * 1000,
-            "actions": [{"action": "start", "title": "Start", "navigate": f"{text.path}?start=1"},
-                        {"action": "snooze", "title": "Snooze 10 min",
-                         "navigate": f"/reminders?action=snooze&reminder={rid.replace(':', '%3A')}"},
-                        {"action": "done", "title": "Done",
-                         "navigate": f"/reminders?action=done&reminder={rid.replace(':', '%3A')}"}],
+            "title": text.title, "body": text.body, "navigate": type_opens[type_], "lang": "en", "dir": "ltr",
+            "tag": f"reminder-{type_}", "timestamp": due * 1000, "actions": actions,
             "data": {"id": rid, "type": type_, "due": due * 1000}}}
 
     for sub in subscriptions:
