@@ -94,6 +94,15 @@ class FastPath:
                 self.entries[(url, scheme)] = self._build(url, scheme)
             return self.entries[(url, scheme)]
 
+    def prime(self) -> None:
+        """Record every URL for both schemes now (at start-up, so no request waits)."""
+        if self.allowed is None:
+            with self.app.app_context():
+                self.allowed = frozenset(self._urls())
+        for url in self.allowed:
+            for scheme in ("http", "https"):
+                self._record(url, scheme)
+
     def _ask(self, path: str, scheme: str, coding: str) -> Recorded:
         environ = EnvironBuilder(path=path, base_url=f"{scheme}://localhost",
                                  headers={"Accept-Encoding": coding}).get_environ()

@@ -83,3 +83,13 @@ def test_other_methods_reach_flask(app, client):
     fast, slow = both(app, client, "POST", "/")
     assert fast == slow
     assert fast[0] == 405
+
+
+def test_start_up_records_every_url_before_the_first_request(app):
+    from server.pwa import warm
+
+    warm(app)
+    entries = app.extensions["mbr_fastpath"].entries
+    for url in fast_urls(app):
+        for scheme in ("http", "https"):
+            assert entries[(url, scheme)] is not None, (url, scheme)
