@@ -3,6 +3,7 @@
     bash bench/run.sh            # everything (about 20 minutes: Lighthouse dominates)
     bash bench/run.sh --soak     # adds the 60 s, 50-connection load run
     bash bench/run.sh --rounds 5 # more interleaved Lighthouse and throughput rounds
+    .venv/bin/python bench/audit.py --skip-lighthouse --skip-install --skip-push  # throughput only
 
 Figures, not pass/fail: the machine is shared and noisy, so speed is reported as ratios
 to yardsticks served by the same server in the same run (a floor page with a heading
