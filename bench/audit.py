@@ -3,6 +3,7 @@
     bash bench/run.sh            # everything (about 20 minutes: Lighthouse dominates)
     bash bench/run.sh --soak     # adds the 60 s, 50-connection load run
     bash bench/run.sh --rounds 5 # more interleaved Lighthouse and throughput rounds
+    .venv/bin/python bench/audit.py --skip-lighthouse --skip-install --skip-push  # throughput only
 
 Figures, not pass/fail: the machine is shared and noisy, so speed is reported as ratios
 to yardsticks served by the same server in the same run (a floor page with a heading
@@ -352,15 +353,39 @@ def throughput(base: str, soak: bool, rounds_wanted: int) -> None:
               f"{r['rps']:.0f} req/s, p99 {r['p99']:.1f} ms, errors {r['errors']} (budget 0)")
 
 
+def push_fan_out(n: int, seconds: int) -> None:
+    """The push fan-out figures (issue 14 item 5; the delivery issue's benchmark) with a
+    small N so the run stays short: PostgreSQL when Debian's server binaries are here
+    (push_bench starts a throw-away cluster, about a second), else SQLite."""
+    have_postgres = any(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    args = ["-n", str(n), "--workers", "1", "2"] if have_postgres else ["--sqlite", "-n", str(n)]
+    print(f"\nPush fan-out, {n:,} devices due at once ({'PostgreSQL' if have_postgres else 'SQLite'}; "
+          f"bench/push_bench.py -n 100000 for the full run):", flush=True)
+    try:
+        out = subprocess.run([sys.executable, str(ROOT / "bench" / "push_bench.py"), *args], cwd=ROOT,
+                             capture_output=True, text=True, timeout=seconds)
+    except subprocess.TimeoutExpired:
+        print(f"  stopped after {seconds} s without a summary")
+        return
+    for text in out.stdout.splitlines():
+        print("  " + text)
+    if out.returncode:
+        print(f"  push_bench exited {out.returncode}: " + " ".join(out.stderr.splitlines()[-3:]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--soak", action="store_true", help="add the 60 s load run")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (Lighthouse, throughput)")
     parser.add_argument("--skip-lighthouse", action="store_true")
+    parser.add_argument("--skip-install", action="store_true", help="skip the install and update bytes")
+    parser.add_argument("--skip-push", action="store_true", help="skip the push fan-out figures")
+    parser.add_argument("--push-n", type=int, default=5000, help="devices in the push fan-out run")
     args = parser.parse_args()
     print(f"Mid-Back Relief audit, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
-    install_and_update()
+    if not args.skip_install:
+        install_and_update()
     proc, base = start_server()
     try:
         print(f"\nServing with waitress at {base}")
@@ -372,6 +397,8 @@ def main() -> None:
             lighthouse(base, args.rounds)
     finally:
         stop_server(proc)
+    if not args.skip_push:
+        push_fan_out(args.push_n, 600)
 
 
 if __name__ == "__main__":

@@ -45,12 +45,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> MidBackRelief:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    from . import api, assets, inline, jsonlimits, pages, pwa, regions, reminders, screening_api, security
+    from . import api, assets, fastpath, inline, jsonlimits, pages, pwa, regions, reminders, screening_api, security
     from .reminders import api as reminders_api
     from .reminders.client import CLIENT_MODULE as REMINDER_CLIENT_MODULE
     from .reminders.client import client_data as reminder_client_data
     from .reminders.client import client_module as reminder_client_module
 
+    def fast_urls() -> list[str]:
+        # Every prebuilt body with a URL of its own: pages, hashed assets, the manifest,
+        # the read-only content API.
+        return [*pwa.precache_urls(content), *api.body_urls(app.extensions["mbr_api"])]
+
+    fastpath.init_app(app, fast_urls)
     if int(settings["TRUSTED_PROXIES"]) > 0:
         # The client's address and scheme as the trusted proxies saw them: rate limits
         # key on the real address, HSTS follows X-Forwarded-Proto. The Host header is

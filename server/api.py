@@ -99,6 +99,11 @@ def _bodies(content: Content) -> dict[str, Body]:
     return bodies
 
 
+def body_urls(bodies: dict[str, Body]) -> list[str]:
+    """The URL of every prebuilt answer (server/fastpath.py serves them below Flask)."""
+    return [f"{API_PREFIX}/{'content/version' if key == 'version' else key}" for key in bodies]
+
+
 def _serve(key: str):
     body = current_app.extensions["mbr_api"].get(key)
     if body is None:

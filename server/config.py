@@ -33,6 +33,8 @@ DEFAULTS: dict[str, Any] = {
     # HSTS only makes sense when the app is really reached over HTTPS (directly, or via
     # a trusted proxy's X-Forwarded-Proto).
     "FORCE_HSTS": False,
+    # Prebuilt bodies answered below Flask (server/fastpath.py); False: Flask answers all.
+    "FAST_PATH": True,
     # Reminders. None: SQLite in the instance folder; PostgreSQL for several instances.
     "DATABASE_URL": None,
     # None: created on first start in the instance folder (vapid_private.pem).

@@ -255,6 +255,8 @@ def warm(app: Flask) -> None:
     bodies += app.extensions["mbr_pages"].values()
     for body in bodies:
         body.encodings  # noqa: B018 - computes and keeps the compressed forms
+    if "mbr_fastpath" in app.extensions:
+        app.extensions["mbr_fastpath"].prime()  # Flask's answers, recorded for the layer below it
 
 
 def init_app(app: Flask, reminders: Reminders) -> None:
