@@ -63,7 +63,8 @@ def test_the_inline_code_runs_under_the_policy(new_context, live_server):
     page.goto(live_server.url + "/screening")
     page.evaluate("""() => {
         localStorage.setItem('mbr.screenings', JSON.stringify(
-            [{date: '2026-01-01', at: '2026-01-01T00:00:00Z', level: 'emergency', reasons: ['Chest pain'], answers: {x: true}}]));
+            [{date: '2026-01-01', at: '2026-01-01T00:00:00Z', level: 'emergency',
+              reasons: ['Chest pain'], answers: {x: true}}]));
     }""")
     page.goto(live_server.url + "/screening")
     page.wait_for_load_state("load")

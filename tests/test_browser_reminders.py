@@ -26,7 +26,7 @@ pytestmark = pytest.mark.browser
 
 LONDON = ZoneInfo("Europe/London")
 MODULE = "document.querySelector('script[src*=\"reminders-page.js\"]').src"
-# The rules module as reminders.js imports it (the same instance, configured by the page).
+# The rules module as the reminders page imports it (the same instance, configured by the page).
 RULES_MODULE = f"new URL('./reminder-rules.js', {MODULE}).href"
 
 
@@ -55,7 +55,7 @@ def london_page(new_context):
 
 
 def register(page, subscription: dict) -> dict:
-    """Store a subscription through the page's own code (reminders.js registerDevice).
+    """Store a subscription through the page's own code (push-device.js registerDevice).
     Headless Chromium cannot obtain a real one: it has no push service to talk to."""
     return page.evaluate(f"async (sub) => (await import({MODULE})).registerDevice(sub)", subscription)
 
