@@ -9,6 +9,7 @@ the rest; erase everything empties it; an imported note full of markup is shown 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -142,16 +143,23 @@ def test_merge_keeps_both_diaries_without_duplicates(settings_page):
     ([], "diary must be an object"),
 ], ids=["pain", "ratings", "note-length", "proto", "list"])
 def test_an_invalid_diary_changes_nothing_anywhere(settings_page, bad, message):
+    plain = "This file's diary section is not in the expected form."
     page = settings_page
     before, diary_before = stored(page), diary(page)
     # A valid rest of the file: the diary's problem alone refuses all of it.
     text = json.dumps({**FORMAT, "data": {**THEIRS, "diary": bad}})
     if isinstance(bad, dict) and "__proto__" in bad:
         text = text.replace('"diary": {', '"diary": {"__proto__": {"polluted": true}, ', 1)
+    warnings = []
+    page.on("console", lambda m: warnings.append(m) if m.type == "warning" else None)
     load_file(page, text)
+    # The person reads one plain sentence; the exact problem goes to the console.
     expect(page.locator("#data-status")).to_contain_text("Nothing was changed")
-    expect(page.locator("#data-status")).to_contain_text(message)
+    expect(page.locator("#data-status")).to_contain_text(plain)
+    expect(page.locator("#data-status")).to_have_class(re.compile(r"\bis-error\b"))
     expect(page.locator("#import-preview")).to_be_hidden()
+    details = " ".join(json.dumps(a.json_value()) for m in warnings for a in m.args)
+    assert message in details.replace('\\"', '"')
     assert stored(page) == before
     assert diary(page) == diary_before
     assert page.evaluate("({}).polluted") is None

@@ -1,7 +1,7 @@
 """Tests for the safety-check rules (content/screening.yaml) and both evaluators.
 
 Pure: no server. The expected levels below are written out by hand from issue 9 and
-/work/shared/reference/clinical-facts.md sections 1 and 7 (the more cautious urgency
+../shared/reference/clinical-facts.md sections 1 and 7 (the more cautious urgency
 where sources disagree), as a second, independent statement of the rules: every single
 sign, every pair and every triple is checked against it, so a change to the YAML that
 weakens (or silently strengthens) a rule fails here.
@@ -58,7 +58,7 @@ VOCABULARY = {
 # The level each sign gives ON ITS OWN (issue 9 item 2, "one sign alone unless a
 # combination is named"), each row citing its guidance: the source ids (content/
 # sources.yaml) the rule file must cite for it, and the line of the project's clinical
-# reference (/work/shared/reference/clinical-facts.md, section.table) it comes from.
+# reference (../shared/reference/clinical-facts.md, section.table) it comes from.
 # Rows marked "more cautious" give a higher level than issue 9 does, as the issue allows
 # ("where sources disagree, the more cautious wins"); the cited page says why.
 ALONE_TABLE: list[tuple[str, str | None, tuple[str, ...], str]] = [
