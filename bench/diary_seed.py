@@ -68,7 +68,7 @@ def diary(today: date, days: int, *, seed: int = 13, worsening: bool = False) ->
 
 SEED_JS = """
 async (data) => {
-  const src = document.querySelector('script[src*="/js/"]').getAttribute('src');
+  const src = document.querySelector('script[data-src*="/js/"]').getAttribute('data-src');
   const base = src.slice(0, src.indexOf('/js/') + 4);
   const { diarySection } = await import(`${base}diary.js`);
   await diarySection.write(data.diary);

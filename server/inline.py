@@ -1,10 +1,12 @@
 """What the first paint needs, inside the page itself.
 
-Every page served from the network carries the stylesheet in a `<style>` element and a
+Every page served from the network carries the stylesheet in a `<style>` element, a
 small head script that applies stored state changing the first screen (the safety hold),
-so the first paint waits for no other request and nothing shifts when the modules load.
-Both texts are fixed at start-up; their SHA-256 hashes go into the Content-Security-Policy
-(never 'unsafe-inline').
+and a script at the end of the body that fills in the emergency number last worked out on
+this phone and then imports the page's modules once the first paint is on screen. So the
+first paint waits for no other request, no request competes with it, and nothing shifts
+when the modules load. The texts are fixed at start-up; their SHA-256 hashes go into the
+Content-Security-Policy (never 'unsafe-inline').
 
 The service worker precaches a variant of each page that links the (precached)
 stylesheet instead (`?css=linked`): the offline install then holds the CSS once, not
@@ -16,6 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from urllib.parse import quote
 
 from flask import Flask, render_template, request
 from markupsafe import Markup
@@ -25,6 +28,8 @@ from .assets import Assets
 
 STYLESHEET = "css/app.css"
 HOLD_RULE = "js/hold-rule.js"
+NUMBER_FILL = "js/number-fill.js"
+TAB_ICON = "icons/icon.svg"
 STORAGE = "js/storage.js"
 LINKED_PARAM = ("css", "linked")
 
@@ -43,17 +48,29 @@ def _storage_key(storage_js: str, name: str) -> str:
     return match.group(1)
 
 
+def _plain(assets: Assets, module: str) -> Markup:
+    # A module of plain declarations as classic script: the same text, `export` dropped.
+    text = assets.files[module].data.decode("utf-8")
+    return Markup(re.sub(r"^export ", "", text, flags=re.MULTILINE).strip())
+
+
 def first_paint_script(assets: Assets) -> str:
-    rule = assets.files[HOLD_RULE].data.decode("utf-8")
-    # The module's declarations as plain script: the same text, `export` dropped.
-    rule = re.sub(r"^export ", "", rule, flags=re.MULTILINE)
+    """The head script: the safety hold, applied before the body is parsed."""
     storage_js = assets.files[STORAGE].data.decode("utf-8")
     return render_template(
         "inline/first-paint.js",
-        hold_rule=Markup(rule.strip()),
+        hold_rule=_plain(assets, HOLD_RULE),
         screenings_key=_storage_key(storage_js, "screenings"),
         assessed_key=_storage_key(storage_js, "assessed"),
     )
+
+
+def module_loader_script(assets: Assets) -> str:
+    """The end-of-body script: the stored emergency number filled in, then the modules
+    imported after the first paint."""
+    storage_js = assets.files[STORAGE].data.decode("utf-8")
+    return render_template("inline/load-modules.js", number_fill=_plain(assets, NUMBER_FILL),
+                           local_help_key=_storage_key(storage_js, "localHelp"))
 
 
 def wants_linked_css() -> bool:
@@ -61,9 +78,13 @@ def wants_linked_css() -> bool:
     return request.args.get(LINKED_PARAM[0]) == LINKED_PARAM[1]
 
 
+_MODULE_TAG = re.compile(r'<script type="module" src="([^"]+)"></script>')
+
+
 def enhancement_scripts(html: str) -> Markup:
-    """Module scripts marked low priority: they enhance a page that is already drawn."""
-    return Markup(str(html).replace('<script type="module" ', '<script type="module" fetchpriority="low" '))
+    """A page's module scripts, as inert tags the module loader (inline/load-modules.js)
+    imports after the first frame: they enhance a page that is already drawn."""
+    return Markup(_MODULE_TAG.sub(r'<script type="text/x-module" data-src="\1"></script>', str(html)))
 
 
 def init_app(app: Flask, assets: Assets) -> None:
@@ -73,8 +94,14 @@ def init_app(app: Flask, assets: Assets) -> None:
         raise RuntimeError(f"client/static/{STYLESHEET} cannot be inlined: it contains '</style'")
     with app.app_context():
         script = first_paint_script(assets)
-    if "</script" in script.lower():
-        raise RuntimeError("the first-paint script cannot be inlined: it contains '</script'")
-    app.jinja_env.globals.update(inline_css=Markup(css), first_paint_js=Markup(script))
-    app.extensions["mbr_inline"] = {"style": css, "script": script}
-    security.allow_inline(app, styles=[csp_hash(css)], scripts=[csp_hash(script)])
+        loader = module_loader_script(assets)
+    for name, text in (("first-paint", script), ("module loader", loader)):
+        if "</script" in text.lower():
+            raise RuntimeError(f"the {name} script cannot be inlined: it contains '</script'")
+    # The tab icon inside the page: a data: URL (allowed by img-src), so no request competes
+    # with the first paint and the browser never asks for a /favicon.ico we do not have.
+    icon = quote(assets.files[TAB_ICON].data.decode("utf-8"), safe=" /=:,.-")
+    app.jinja_env.globals.update(inline_css=Markup(css), first_paint_js=Markup(script),
+                                 module_loader_js=Markup(loader), icon_data_url=f"data:image/svg+xml,{icon}")
+    app.extensions["mbr_inline"] = {"style": css, "script": script, "loader": loader}
+    security.allow_inline(app, styles=[csp_hash(css)], scripts=[csp_hash(script), csp_hash(loader)])

@@ -111,6 +111,34 @@ def make_live_server(tmp_path) -> Iterator:
         server.stop()
 
 
+# Pages import their modules after the first paint (client/templates/inline/load-modules.js):
+# a person sees the page first and its controls come alive a moment later. A test acts at
+# machine speed, so every navigation a test makes also waits for <html data-enhanced>,
+# set when the page's modules have run (pages without modules do not wait).
+ENHANCED = ("() => !document.querySelector('script[type=\"text/x-module\"]')"
+            " || document.documentElement.hasAttribute('data-enhanced')")
+
+
+def _waiting_for_enhancement(navigate: Callable) -> Callable:
+    def wrapped(self, *args, **kwargs):
+        response = navigate(self, *args, **kwargs)
+        if kwargs.get("wait_until", "load") == "load" and response is not None \
+                and "text/html" in (response.headers.get("content-type") or ""):
+            self.wait_for_function(ENHANCED)
+        return response
+    wrapped.__wrapped__ = navigate
+    return wrapped
+
+
+def _wait_for_enhancement_on_navigation() -> None:
+    from playwright.sync_api import Page
+
+    for name in ("goto", "reload", "go_back", "go_forward"):
+        method = getattr(Page, name)
+        if not hasattr(method, "__wrapped__"):
+            setattr(Page, name, _waiting_for_enhancement(method))
+
+
 @pytest.fixture(scope="session")
 def playwright_instance():
     try:
@@ -122,6 +150,7 @@ def playwright_instance():
             f"Chromium not found at {CHROMIUM}: install Debian's chromium package "
             "(the README's test command does) or set CHROMIUM_PATH"
         )
+    _wait_for_enhancement_on_navigation()
     with sync_playwright() as p:
         yield p
 

@@ -155,7 +155,7 @@ def test_progress_with_a_diary_has_no_axe_violations(scheme_page, live_server):
     page.locator("#pain-rating").wait_for()
     found["routine pain rating"] = violations(page)
     page.evaluate("""async () => {
-      const src = document.querySelector('script[src*="/js/"]').getAttribute('src');
+      const src = document.querySelector('script[data-src*="/js/"]').getAttribute('data-src');
       const m = await import(src.slice(0, src.indexOf('/js/') + 4) + 'diary.js');
       await m.diarySection.erase();
     }""")

@@ -19,7 +19,7 @@ from tests.test_browser_storage import FORMAT, MINE, THEIRS, WATCH, load_file, s
 
 pytestmark = pytest.mark.browser
 
-DIARY = "new URL('./diary.js', document.querySelector('script[src*=\"/js/app.js\"]').src).href"
+DIARY = "location.origin + '/static/js/diary.js'"
 
 MY_DIARY = {"version": 1, "checkins": [
     {"date": "2025-01-01", "at": "2025-01-01T20:00:00.000Z", "pain": 5, "interference": 4, "stiffness": 4,

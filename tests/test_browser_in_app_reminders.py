@@ -31,7 +31,7 @@ pytestmark = pytest.mark.browser
 MONDAY_0929 = datetime(2024, 6, 3, 9, 29, tzinfo=LONDON)
 DUE_0930 = int(datetime(2024, 6, 3, 9, 30, tzinfo=LONDON).timestamp()) * 1000
 GRACE_MS = 900_000
-WATCH = "new URL('./reminder-watch.js', document.querySelector('script[src*=\"/js/app.js\"]').src).href"
+WATCH = "location.origin + '/static/js/reminder-watch.js'"
 SHOWN_IDS = f"import({WATCH}).then((m) => m.shownIds())"
 LOOK = f"import({WATCH}).then((m) => m.watch().tick()).then(() => true)"
 

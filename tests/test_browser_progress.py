@@ -187,7 +187,7 @@ def test_check_in_in_four_taps_with_yesterdays_answers(page, live_server):
     page.goto(base + "/")
     page.evaluate("localStorage.setItem('mbr.plan', JSON.stringify({choices: ['desk-work'], skipped: false}))")
     page.evaluate("""async (day) => {
-      const src = document.querySelector('script[src*="/js/"]').getAttribute('src');
+      const src = document.querySelector('script[data-src*="/js/"]').getAttribute('data-src');
       const m = await import(src.slice(0, src.indexOf('/js/') + 4) + 'diary.js');
       await m.diarySection.write({checkins: [
         {date: day, pain: 3, interference: 2, stiffness: 5, stress: 6, sleep: false}]});
@@ -212,7 +212,7 @@ def test_check_in_in_four_taps_with_yesterdays_answers(page, live_server):
     assert taps <= 4
     expect(page.locator("#checkin-status")).to_contain_text("Saved")
     saved = page.evaluate("""async () => {
-      const src = document.querySelector('script[src*="/js/"]').getAttribute('src');
+      const src = document.querySelector('script[data-src*="/js/"]').getAttribute('data-src');
       const m = await import(src.slice(0, src.indexOf('/js/') + 4) + 'diary.js');
       return m.checkins();
     }""")
@@ -245,7 +245,7 @@ def test_the_home_prompt_waits_for_a_day_when_waved_away(page, live_server):
 
     # Turned off on /progress: not even on another day.
     page.evaluate("""async () => {
-      const src = document.querySelector('script[src*="/js/"]').getAttribute('src');
+      const src = document.querySelector('script[data-src*="/js/"]').getAttribute('data-src');
       const m = await import(src.slice(0, src.indexOf('/js/') + 4) + 'diary.js');
       await m.dismissPrompt('2000-01-01');
     }""")
@@ -317,7 +317,7 @@ def test_imported_notes_with_markup_stay_text(page, live_server):
     page.goto(base + "/progress")
     today = date.today().isoformat()
     problems = page.evaluate("""async ([note, day]) => {
-      const src = document.querySelector('script[src*="/js/"]').getAttribute('src');
+      const src = document.querySelector('script[data-src*="/js/"]').getAttribute('data-src');
       const { diarySection } = await import(src.slice(0, src.indexOf('/js/') + 4) + 'diary.js');
       const value = { version: 1, checkins: [{ date: day, pain: 4, note }], ratings: [] };
       const problems = diarySection.validate(value);
@@ -338,7 +338,7 @@ def test_imported_notes_with_markup_stay_text(page, live_server):
 def test_the_diary_section_validates_merges_and_is_all_or_nothing(page, live_server):
     page.goto(live_server.url + "/progress")
     result = page.evaluate("""async () => {
-      const src = document.querySelector('script[src*="/js/"]').getAttribute('src');
+      const src = document.querySelector('script[data-src*="/js/"]').getAttribute('data-src');
       const { diarySection: s, checkins } = await import(src.slice(0, src.indexOf('/js/') + 4) + 'diary.js');
       const out = {};
       out.name = s.name;
@@ -405,7 +405,7 @@ def test_routines_take_a_pain_rating_before_and_after(page, live_server):
     rating.locator("[data-pain='3']").click()
     expect(page.locator("#pain-rating-status")).to_contain_text("pain 3 of 10 after")
     stored = page.evaluate("""async () => {
-      const src = document.querySelector('script[src*="/js/"]').getAttribute('src');
+      const src = document.querySelector('script[data-src*="/js/"]').getAttribute('data-src');
       const m = await import(src.slice(0, src.indexOf('/js/') + 4) + 'diary.js');
       return m.ratings();
     }""")

@@ -25,7 +25,7 @@ from tests.conftest_push import ManualClock, push_config, push_service_fixture  
 pytestmark = pytest.mark.browser
 
 LONDON = ZoneInfo("Europe/London")
-MODULE = "document.querySelector('script[src*=\"reminders-page.js\"]').src"
+MODULE = "new URL(document.querySelector('script[data-src*=\"reminders-page.js\"]').dataset.src, location.href).href"
 # The rules module as the reminders page imports it (the same instance, configured by the page).
 RULES_MODULE = f"new URL('./reminder-rules.js', {MODULE}).href"
 

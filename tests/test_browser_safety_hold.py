@@ -19,7 +19,7 @@ from tests.test_browser_screening import rules_of, run_check
 pytestmark = pytest.mark.browser
 
 LONDON = ZoneInfo("Europe/London")
-MODULE = "document.querySelector('script[src*=\"reminders-page.js\"]').src"
+MODULE = "new URL(document.querySelector('script[data-src*=\"reminders-page.js\"]').dataset.src, location.href).href"
 
 
 @pytest.fixture

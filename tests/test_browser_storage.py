@@ -21,10 +21,10 @@ KEYS = {
     "assessed": "mbr.assessed", "preferences": "mbr.preferences", "reminders": "mbr.reminders",
     "player": "mbr.player",
 }
-STORAGE = "new URL('./storage.js', document.querySelector('script[src*=\"/js/app.js\"]').src).href"
-TRANSFER = "new URL('./transfer.js', document.querySelector('script[src*=\"/js/app.js\"]').src).href"
-DIARY = "new URL('./diary.js', document.querySelector('script[src*=\"/js/app.js\"]').src).href"
-WATCH = "new URL('./reminder-watch.js', document.querySelector('script[src*=\"/js/app.js\"]').src).href"
+STORAGE = "location.origin + '/static/js/storage.js'"
+TRANSFER = "location.origin + '/static/js/transfer.js'"
+DIARY = "location.origin + '/static/js/diary.js'"
+WATCH = "location.origin + '/static/js/reminder-watch.js'"
 FORMAT = {"format": "mid-back-relief-export", "version": 1, "exported": "2025-01-01T00:00:00.000Z"}
 
 
@@ -66,8 +66,7 @@ def test_corrupt_values_under_every_key_break_no_page(live_server, new_context, 
         page.goto(live_server.url + path)
         expect(page.locator("h1").first).to_be_visible()
         # Every module of the page has run: the in-app reminder watcher loads last.
-        page.evaluate("import(new URL('./reminder-watch.js', document.querySelector('script[src*=\"/js/app.js\"]')"
-                      ".src).href).then((m) => m.watch().tick())")
+        page.evaluate(f"import({WATCH}).then((m) => m.watch().tick())")
     # Nothing was thrown (the context's error guard checks at the end) and the bad
     # values were reported; reading never rewrote them.
     assert any("was not as expected" in w for w in warnings), warnings[:5]

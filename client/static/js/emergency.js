@@ -9,13 +9,10 @@
 // every call button.
 import REGION_DATA from './region-data.js';
 import { emergencyNumber, regionFor, urgentService, zonesFromCompact } from './screening-rules.js';
-import { KEYS, read } from './storage.js';
+import { KEYS, read, write } from './storage.js';
+import { EMERGENCY_PHRASE, URGENT_PHRASE, fillWith, storedHelp } from './number-fill.js';
 
-export const EMERGENCY_PHRASE = 'your emergency number';
-export const URGENT_PHRASE = "your doctor's urgent line or out-of-hours service";
-const PHRASES = new RegExp(`(${EMERGENCY_PHRASE}|${URGENT_PHRASE.replace(/'/g, "['’]")})`, 'gi');
-// Labels name the setting ("Your emergency number"), so they keep the words.
-const SKIP = 'script, style, noscript, textarea, option, title, label, [data-no-fill]';
+export { EMERGENCY_PHRASE, URGENT_PHRASE };
 
 let zones = null;
 
@@ -54,62 +51,12 @@ export function regionData() {
   return REGION_DATA;
 }
 
-function telLink(number, text) {
-  const link = document.createElement('a');
-  link.href = `tel:${number}`;
-  link.className = 'tel';
-  link.textContent = text;
-  return link;
-}
-
-// The content of one filled phrase. Inside a link, plain text (links do not nest).
-function filling(kind, original, help, inLink) {
-  if (kind === 'urgent') {
-    if (!help.urgent) return [document.createTextNode(original)];
-    return [inLink ? document.createTextNode(help.urgent.name) : telLink(help.urgent.number, help.urgent.name)];
-  }
-  const number = inLink ? document.createTextNode(help.number) : telLink(help.number, help.number);
-  if (help.numberSource === 'default') {
-    // We do not know the person's number: say so, and offer the one that works most widely.
-    return [document.createTextNode(`${original} (`), number, document.createTextNode(')')];
-  }
-  return [number];
-}
-
-function fillSpan(span, help) {
-  span.replaceChildren(...filling(span.dataset.fill, span.dataset.text, help, Boolean(span.parentElement.closest('a'))));
-}
-
-/** Swap the person's number and urgent service into every phrase and call button under `root`. */
+/** Swap the person's number and urgent service into every phrase and call button under
+ * `root`, and keep what was worked out for the next page's first paint (number-fill.js). */
 export function fillNumbers(root = document.body, help = localHelp()) {
   if (!root) return help;
-  for (const span of root.querySelectorAll('span.fill[data-fill]')) fillSpan(span, help);
-  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {
-    acceptNode(node) {
-      const parent = node.parentElement;
-      if (!parent || parent.closest(SKIP) || parent.closest('span.fill')) return NodeFilter.FILTER_REJECT;
-      PHRASES.lastIndex = 0;
-      return PHRASES.test(node.data) ? NodeFilter.FILTER_ACCEPT : NodeFilter.FILTER_REJECT;
-    },
-  });
-  const nodes = [];
-  while (walker.nextNode()) nodes.push(walker.currentNode);
-  for (const node of nodes) {
-    const parts = node.data.split(PHRASES);
-    const replacement = parts.map((part, i) => {
-      if (i % 2 === 0) return document.createTextNode(part);
-      const span = document.createElement('span');
-      span.className = 'fill';
-      span.dataset.fill = part.toLowerCase() === EMERGENCY_PHRASE ? 'emergency' : 'urgent';
-      span.dataset.text = part;
-      return span;
-    });
-    node.replaceWith(...replacement);
-    for (const span of replacement) if (span.dataset && span.dataset.fill) fillSpan(span, help);
-  }
-  for (const link of root.querySelectorAll('a[data-call]')) {
-    link.href = `tel:${help.number}`;
-    link.textContent = link.dataset.call === 'now' ? `Call ${help.number} now` : `Call ${help.number}`;
-  }
+  fillWith(root, help);
+  const kept = { number: help.number, numberSource: help.numberSource, urgent: help.urgent };
+  if (storedHelp(kept) && JSON.stringify(read(KEYS.localHelp, null)) !== JSON.stringify(kept)) write(KEYS.localHelp, kept);
   return help;
 }

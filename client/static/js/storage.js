@@ -25,11 +25,12 @@ export const KEYS = {
   preferences: 'mbr.preferences', // { emergencyNumber, region, speech, sound, vibrate, generalCaution }
   reminders: DEVICE.storage.plan_key, // reminder plan, state and log (reminder-store.js)
   player: 'mbr.player',        // an unfinished routine, to resume after a reload
+  localHelp: 'mbr.localHelp',  // the emergency number last worked out, for the next first paint
 };
 
 // Moved between phones by export and import; everything in KEYS except the one that
 // only makes sense on this phone right now. Erase removes every key.
-export const TRANSIENT_KEYS = ['player'];
+export const TRANSIENT_KEYS = ['player', 'localHelp'];
 
 export const EXPORT_FORMAT = 'mid-back-relief-export';
 export const EXPORT_VERSION = 1;
@@ -287,6 +288,12 @@ export const SCHEMAS = {
     routine: ID,
     index: number({ min: 0, max: 1000, integer: true }),
   }, { extra: json(2) })),
+  // Worked out again on every page (emergency.js); number-fill.js checks it before use.
+  localHelp: nullable(object({
+    number: text({ max: 6, pattern: /^\d{2,6}$/, what: '2 to 6 digits' }),
+    numberSource: text({ max: 20 }),
+    urgent: nullable(object({ name: text({ max: 80 }), number: text({ max: 20 }) })),
+  })),
 };
 
 /** Check `value` against the schema of section `name` (a KEYS name). Returns the
