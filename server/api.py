@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 from . import content_schemas as cs
 from .content import Content
 from .http import Body
+from .inline import finish_page
 
 API_PREFIX = "/api/v1"
 
@@ -173,7 +174,8 @@ class MidBackApi(Api):
     def handle_http_exception(self, error: HTTPException):
         if not request.path.startswith(API_PREFIX + "/") and request.path != API_PREFIX:
             # Pages get a readable HTML page, not JSON.
-            return render_template("pages/error.html", error=error, nav=""), error.code
+            html, policy = finish_page(render_template("pages/error.html", error=error, nav=""))
+            return html, error.code, {"Content-Security-Policy": policy}
         data = getattr(error, "data", None) or {}
         payload: dict[str, Any] = {"status": error.code, "error": error.name}
         payload["message"] = data.get("message") or error.description or error.name

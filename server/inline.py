@@ -20,10 +20,10 @@ import hashlib
 import re
 from urllib.parse import quote
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from markupsafe import Markup
 
-from . import security
+from . import critical_css, security
 from .assets import Assets
 
 STYLESHEET = "css/app.css"
@@ -32,6 +32,8 @@ NUMBER_FILL = "js/number-fill.js"
 TAB_ICON = "icons/icon.svg"
 STORAGE = "js/storage.js"
 LINKED_PARAM = ("css", "linked")
+# Where base.html wants the page's own rules; finish_page puts them there.
+PAGE_CSS_MARK = "/*mbr:page-css*/"
 
 
 def csp_hash(text: str) -> str:
@@ -87,6 +89,16 @@ def enhancement_scripts(html: str) -> Markup:
     return Markup(_MODULE_TAG.sub(r'<script type="text/x-module" data-src="\1"></script>', str(html)))
 
 
+def finish_page(html: str) -> tuple[str, str]:
+    """A rendered page with the rules it can use inlined, and the Content-Security-Policy
+    that allows exactly them (a page linking the stylesheet gets the common policy)."""
+    state = current_app.extensions["mbr_inline"]
+    if PAGE_CSS_MARK not in html:
+        return html, state["policy"]
+    css = critical_css.for_page(state["rules"], html.replace(PAGE_CSS_MARK, ""))
+    return html.replace(PAGE_CSS_MARK, css, 1), security.policy([csp_hash(css)], state["scripts"])
+
+
 def init_app(app: Flask, assets: Assets) -> None:
     app.jinja_env.filters["enhancement_scripts"] = enhancement_scripts
     css = assets.files[STYLESHEET].data.decode("utf-8")
@@ -101,7 +113,9 @@ def init_app(app: Flask, assets: Assets) -> None:
     # The tab icon inside the page: a data: URL (allowed by img-src), so no request competes
     # with the first paint and the browser never asks for a /favicon.ico we do not have.
     icon = quote(assets.files[TAB_ICON].data.decode("utf-8"), safe=" /=:,.-")
-    app.jinja_env.globals.update(inline_css=Markup(css), first_paint_js=Markup(script),
+    app.jinja_env.globals.update(page_css_mark=Markup(PAGE_CSS_MARK), first_paint_js=Markup(script),
                                  module_loader_js=Markup(loader), icon_data_url=f"data:image/svg+xml,{icon}")
-    app.extensions["mbr_inline"] = {"style": css, "script": script, "loader": loader}
-    security.allow_inline(app, styles=[csp_hash(css)], scripts=[csp_hash(script), csp_hash(loader)])
+    scripts = [csp_hash(script), csp_hash(loader)]
+    app.extensions["mbr_inline"] = {"rules": critical_css.parse(css), "script": script, "loader": loader,
+                                    "scripts": scripts, "policy": security.policy([], scripts)}
+    security.allow_inline(app, scripts=scripts)

@@ -15,7 +15,7 @@ from flask import Blueprint, Flask, abort, current_app, g, render_template, requ
 
 from .content import Content
 from .http import Body
-from .inline import wants_linked_css
+from .inline import finish_page, wants_linked_css
 from .regions import country_names
 from .reminders import rules as rem
 from .wording import duration_words
@@ -34,13 +34,17 @@ def rendered_once(view: Callable[..., str]) -> Callable[..., object]:
     @wraps(view)
     def wrapper(**kwargs):
         cache: dict[tuple[str, bool], Body] = current_app.extensions.setdefault("mbr_pages", {})
+        policies: dict[tuple[str, bool], str] = current_app.extensions.setdefault("mbr_page_policies", {})
         key = (request.path, wants_linked_css())
         body = cache.get(key)
         if body is None:
             g.css_linked = key[1]
-            body = Body.of(view(**kwargs), "text/html")
+            html, policies[key] = finish_page(view(**kwargs))
+            body = Body.of(html, "text/html")
             cache[key] = body
-        return body.respond(request)
+        response = body.respond(request)
+        response.headers["Content-Security-Policy"] = policies[key]
+        return response
 
     return wrapper
 

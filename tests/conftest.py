@@ -114,17 +114,16 @@ def make_live_server(tmp_path) -> Iterator:
 # Pages import their modules after the first paint (client/templates/inline/load-modules.js):
 # a person sees the page first and its controls come alive a moment later. A test acts at
 # machine speed, so every navigation a test makes also waits for <html data-enhanced>,
-# set when the page's modules have run (pages without modules do not wait).
-ENHANCED = ("() => !document.querySelector('script[type=\"text/x-module\"]')"
-            " || document.documentElement.hasAttribute('data-enhanced')")
-
-
+# set when the page's modules have run (pages without modules, and contexts without
+# JavaScript, do not wait).
 def _waiting_for_enhancement(navigate: Callable) -> Callable:
     def wrapped(self, *args, **kwargs):
         response = navigate(self, *args, **kwargs)
         if kwargs.get("wait_until", "load") == "load" and response is not None \
-                and "text/html" in (response.headers.get("content-type") or ""):
-            self.wait_for_function(ENHANCED)
+                and "text/html" in (response.headers.get("content-type") or "") \
+                and not getattr(self.context, "without_javascript", False) \
+                and self.locator('script[type="text/x-module"]').count():
+            self.wait_for_selector("html[data-enhanced]", state="attached")
         return response
     wrapped.__wrapped__ = navigate
     return wrapped
@@ -213,6 +212,7 @@ def new_context(browser) -> Iterator[Callable[..., object]]:
         options.setdefault("viewport", PHONE)
         options.setdefault("service_workers", "allow")
         context = browser.new_context(**options)
+        context.without_javascript = options.get("java_script_enabled") is False
         guard(context)
         made.append(context)
         return context

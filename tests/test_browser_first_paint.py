@@ -98,3 +98,40 @@ def test_a_stored_hold_hides_stretches_before_any_module_runs(new_context, live_
     page.goto(live_server.url + "/")
     assert not page.evaluate("document.documentElement.classList.contains('stretch-hold')")
     assert page.locator("#hero-start").is_visible()
+
+
+ALL_STYLES = """() => {
+  const props = ['display', 'position', 'float', 'width', 'height', 'margin', 'padding', 'border',
+                 'color', 'background-color', 'font-size', 'font-weight', 'line-height', 'visibility',
+                 'opacity', 'grid-template-columns', 'flex-direction', 'gap', 'outline', 'text-align'];
+  return [...document.querySelectorAll('body *')].map((el) => {
+    const cs = getComputedStyle(el);
+    return el.tagName + ' ' + props.map((p) => cs.getPropertyValue(p)).join('|');
+  });
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("viewport", [{"width": 320, "height": 640}, {"width": 1280, "height": 800}],
+                         ids=["320", "1280"])
+def test_the_page_s_own_rules_style_it_exactly_as_the_whole_stylesheet(new_context, live_server, scheme,
+                                                                       viewport):
+    """Each page inlines only the rules that can match it (server/critical_css.py): every
+    element of every page is styled exactly as by the whole stylesheet. Without
+    JavaScript, so both copies hold the same elements and the full stylesheet the loader
+    adds later never comes."""
+    options = {"service_workers": "block", "java_script_enabled": False, "color_scheme": scheme,
+               "viewport": viewport}
+    inline_context = new_context(**options)
+    inline_context.route("**/static/css/**", lambda route: route.abort())
+    inline_page = inline_context.new_page()
+    reference = new_context(**options).new_page()
+    for url in [*PAGES, "/progress", "/about", "/causes", "/offline"]:
+        inline_page.goto(live_server.url + url)
+        reference.goto(live_server.url + url + "?css=linked")
+        reference.wait_for_load_state("load")
+        assert inline_page.evaluate("document.styleSheets.length") == 1, url
+        mine, whole = inline_page.evaluate(ALL_STYLES), reference.evaluate(ALL_STYLES)
+        assert len(mine) == len(whole) > 50, url
+        different = [(i, a, b) for i, (a, b) in enumerate(zip(mine, whole, strict=True)) if a != b]
+        assert different == [], f"{url}: {different[:3]}"

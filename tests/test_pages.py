@@ -6,6 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from server import critical_css
 from server.pages import page_urls
 
 
@@ -36,6 +37,10 @@ class PageParser(HTMLParser):
             self.resources.append(a["src"])
         if tag == "link" and a.get("href"):
             self.resources.append(a["href"])
+        # What the module loader fetches after the first paint.
+        for deferred in ("data-src", "data-css", "data-href"):
+            if a.get(deferred):
+                self.resources.append(a[deferred])
         if tag == "nav" and "tabbar" in (a.get("class") or ""):
             self._in_nav = True
         if tag == "a" and self._in_nav:
@@ -66,31 +71,40 @@ def all_pages(app):
 
 
 def test_every_page_renders_without_inline_code_or_third_parties(app, client):
-    """The only inline code is the first-paint stylesheet and head script, each allowed
-    by its own hash in the CSP; the stored (linked) variant has no inline style at all."""
+    """The only inline code is the page's own rules (critical_css), the head script and
+    the module loader, each allowed by its own hash in the page's CSP; the stored (linked)
+    variant has no inline style at all."""
     inline = app.extensions["mbr_inline"]
+    scripts = [inline["script"], inline["loader"]]
     for url in all_pages(app):
         response = client.get(url)
         assert response.status_code == 200, url
         assert response.mimetype == "text/html"
+        html = response.get_data(as_text=True)
         parser = PageParser()
-        parser.feed(response.get_data(as_text=True))
+        parser.feed(html)
         csp = response.headers["Content-Security-Policy"]
-        assert parser.inline_scripts == [inline["script"]], url
-        assert parser.style_texts == [inline["style"]], url
-        assert parser.style_attrs == 0, url
+        assert parser.inline_scripts == scripts, url
+        assert len(parser.style_texts) == 1 and parser.style_attrs == 0, url
+        # Exactly the rules that can match this page, worked out from the page itself.
+        style = parser.style_texts[0]
+        assert style == critical_css.for_page(inline["rules"], html.replace(style, "", 1)), url
         script_src = next(d for d in csp.split("; ") if d.startswith("script-src "))
         style_src = next(d for d in csp.split("; ") if d.startswith("style-src "))
-        assert csp_hash(inline["script"]) in script_src.split(), url
-        assert csp_hash(inline["style"]) in style_src.split(), url
+        assert script_src.split()[2:] == [csp_hash(s) for s in scripts], url
+        assert style_src.split()[1:] == ["'self'", csp_hash(style)], url
         assert "unsafe-inline" not in csp
+        linked_response = client.get(url + "?css=linked")
         linked = PageParser()
-        linked.feed(client.get(url + "?css=linked").get_data(as_text=True))
-        assert linked.styles == 0 and linked.inline_scripts == [inline["script"]], url
+        linked.feed(linked_response.get_data(as_text=True))
+        assert linked.styles == 0 and linked.inline_scripts == scripts, url
+        assert "'sha256-" not in next(d for d in linked_response.headers["Content-Security-Policy"].split("; ")
+                                      if d.startswith("style-src ")), url
         assert any(r.startswith("/static/css/app.css?v=") for r in linked.resources), url
         assert parser.h1 == 1, url
         for resource in parser.resources:
-            assert resource.startswith("/"), f"{url} loads {resource} from another origin"
+            # The tab icon is in the page itself (a data: URL), never fetched.
+            assert resource.startswith(("/", "data:image/svg+xml,")), f"{url} loads {resource} from another origin"
         assert 0 < len(parser.nav_links) <= 5, url
 
 

@@ -14,11 +14,20 @@
   // fetched once the first paint has reached the screen, so no request competes with it
   // (on a slow connection each level of imports costs a round trip). Whatever else the
   // browser would fetch on sight waits too: the manifest and the drawings' sprite
-  // (<use data-href>; the tab icon is a data: URL in the head). Hidden tabs paint nothing, hence the timer. When every
-  // module has run, <html data-enhanced> tells anyone waiting.
+  // (<use data-href>; the tab icon is a data: URL in the head). Hidden tabs paint
+  // nothing, hence the timer. When every module has run, <html data-enhanced> says so.
   const root = document.documentElement;
+  // The full stylesheet, when the page inlined only its own rules (server/critical_css.py):
+  // loaded before any module runs, so what the modules build is styled from the start.
+  const stylesheet = document.currentScript.dataset.css;
+  const styled = () => new Promise((resolve) => {
+    if (!stylesheet) return resolve();
+    const link = Object.assign(document.createElement('link'), { rel: 'stylesheet', href: stylesheet });
+    link.onload = link.onerror = resolve;
+    document.head.append(link);
+  });
   let started = false;
-  const start = () => {
+  const start = async () => {
     if (started) return;
     started = true;
     const manifest = document.createElement('link');
@@ -27,6 +36,9 @@
     document.head.append(manifest);
     for (const use of document.querySelectorAll('use[data-href]')) use.setAttribute('href', use.dataset.href);
     const sources = [...document.querySelectorAll('script[type="text/x-module"]')].map((s) => s.dataset.src);
+    // Fetched while the stylesheet loads; run after it.
+    for (const src of sources) document.head.append(Object.assign(document.createElement('link'), { rel: 'modulepreload', href: src }));
+    await styled();
     Promise.all(sources.map((src) => import(src).catch((err) => {
       // Rethrown outside the promise, so it is reported as the page error it is.
       setTimeout(() => { throw err; });
