@@ -4,6 +4,7 @@ external stylesheet blocked, and a stored safety hold is applied before any modu
 loads."""
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -31,12 +32,14 @@ STYLE_PROBE = """() => {
 
 
 def test_pages_render_the_same_with_the_external_stylesheet_blocked(new_context, live_server):
-    # No worker: every navigation is answered by the server, as on a first visit.
-    context = new_context(service_workers="block")
+    # No worker: every navigation is answered by the server, as on a first visit. No
+    # JavaScript: the loader would add the full stylesheet after the first paint (blocked
+    # here), and the modules would add elements only it styles.
+    context = new_context(service_workers="block", java_script_enabled=False)
     stylesheet_requests = []
     context.route("**/static/css/**", lambda route: (stylesheet_requests.append(route.request.url), route.abort()))
     inline_page = context.new_page()
-    reference = new_context(service_workers="block").new_page()
+    reference = new_context(service_workers="block", java_script_enabled=False).new_page()
     for url in PAGES:
         inline_page.goto(live_server.url + url)
         # The variant that links the stylesheet, loaded normally: what app.css looks like.
@@ -80,7 +83,7 @@ def test_a_stored_hold_hides_stretches_before_any_module_runs(new_context, live_
     page.evaluate("""() => localStorage.setItem('mbr.screenings', JSON.stringify([
         {at: '2026-01-01T00:00:00Z', level: 'same-day', answers: {'night-pain': true}}]))""")
     # No module may load: only the inline head script can apply the hold.
-    context.error_guard.allow(r"Failed to load resource", r"net::ERR_FAILED")
+    context.error_guard.allow(r"Failed to load resource", r"net::ERR_FAILED", r"Failed to fetch dynamically")
     blocked = []
     context.route("**/static/js/**", lambda route: (blocked.append(route.request.url), route.abort()))
     for url in ("/", "/stretches", "/routines/desk-reset"):
@@ -135,3 +138,56 @@ def test_the_page_s_own_rules_style_it_exactly_as_the_whole_stylesheet(new_conte
         assert len(mine) == len(whole) > 50, url
         different = [(i, a, b) for i, (a, b) in enumerate(zip(mine, whole, strict=True)) if a != b]
         assert different == [], f"{url}: {different[:3]}"
+
+
+FETCHED_BEFORE_PAINT = """() => {
+  const paint = performance.getEntriesByName('first-contentful-paint')[0];
+  const resources = performance.getEntriesByType('resource');
+  return {
+    paint: paint ? paint.startTime : null,
+    before: resources.filter((r) => r.startTime < paint.startTime).map((r) => r.name),
+    after: resources.map((r) => new URL(r.name).pathname),
+  };
+}"""
+
+
+def test_nothing_is_fetched_before_the_first_paint(new_context, live_server):
+    """The first paint needs the HTML alone: modules, the manifest, the full stylesheet
+    and the drawings' sprite are all asked for once it is on screen, and then they do
+    load (the page is enhanced)."""
+    page = new_context(service_workers="block").new_page()
+    for url in [*PAGES, "/progress"]:
+        page.goto(live_server.url + url)
+        timing = page.evaluate(FETCHED_BEFORE_PAINT)
+        assert timing["paint"] is not None, url
+        assert timing["before"] == [], url
+        assert "/static/js/app.js" in timing["after"], url
+        assert "/static/css/app.css" in timing["after"], url
+        assert page.evaluate("document.querySelector('link[rel=manifest]').href").endswith("/manifest.webmanifest")
+        if page.locator("use[data-href]").count():
+            # The drawings appear once the sprite is asked for.
+            assert page.evaluate("[...document.querySelectorAll('use[data-href]')]"
+                                 ".every((u) => u.getAttribute('href') === u.dataset.href)"), url
+
+
+def test_the_stored_emergency_number_is_in_the_page_before_any_module(new_context, live_server):
+    """The number worked out on an earlier visit is filled in by the script at the end of
+    the body, so the call buttons never change after the first paint."""
+    context = new_context(service_workers="block")
+    page = context.new_page()
+    page.goto(live_server.url + "/screening")
+    # emergency.js kept what it worked out for this browser and showed.
+    kept = page.evaluate("JSON.parse(localStorage.getItem('mbr.localHelp')).number")
+    expect(page.locator("a[data-call]").first).to_have_text(f"Call {kept} now")
+    page.evaluate("""() => localStorage.setItem('mbr.localHelp', JSON.stringify(
+        {number: '999', numberSource: 'region', urgent: {name: 'NHS 111', number: '111'}}))""")
+    context.error_guard.allow(r"Failed to load resource", r"net::ERR_FAILED", r"Failed to fetch dynamically")
+    context.route("**/static/js/**", lambda route: route.abort())
+    page.goto(live_server.url + "/screening")
+    call = page.locator("a[data-call]").first
+    expect(call).to_have_text("Call 999 now")
+    assert call.get_attribute("href") == "tel:999"
+    # A stored value that is not a number is ignored: the server's words stay.
+    page.evaluate("() => localStorage.setItem('mbr.localHelp', JSON.stringify({number: '<b>9</b>', urgent: null}))")
+    page.goto(live_server.url + "/screening")
+    expect(page.locator("a[data-call]").first).to_have_text("Call your emergency number")

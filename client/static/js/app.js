@@ -3,11 +3,11 @@
 // own emergency number; hold stretches after an urgent safety-check result; show due
 // reminders (reminder-watch.js, loaded after the page so it never delays it); and,
 // once the app is installed, ask the browser to keep its data (persistent storage).
-import { fillNumbers } from './emergency.js';
+import { fillNumbers, rememberHelp } from './emergency.js';
 import { watchHold } from './safety.js';
 import { watchInstall } from './install.js';
 
-fillNumbers(document.body);
+rememberHelp(fillNumbers(document.body));
 watchHold();
 watchInstall();
 

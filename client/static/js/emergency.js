@@ -51,12 +51,15 @@ export function regionData() {
   return REGION_DATA;
 }
 
-/** Swap the person's number and urgent service into every phrase and call button under
- * `root`, and keep what was worked out for the next page's first paint (number-fill.js). */
+/** Swap the person's number and urgent service into every phrase and call button under `root`. */
 export function fillNumbers(root = document.body, help = localHelp()) {
-  if (!root) return help;
-  fillWith(root, help);
+  if (root) fillWith(root, help);
+  return help;
+}
+
+/** Keep what was worked out for the next page's first paint (number-fill.js). Called once
+ * per page load, so "erase everything" leaves nothing behind until the next page. */
+export function rememberHelp(help) {
   const kept = { number: help.number, numberSource: help.numberSource, urgent: help.urgent };
   if (storedHelp(kept) && JSON.stringify(read(KEYS.localHelp, null)) !== JSON.stringify(kept)) write(KEYS.localHelp, kept);
-  return help;
 }
