@@ -35,7 +35,9 @@ import pytest
 import tzdata
 
 from server.config import DEFAULTS
+from server.pages import APP_DATA_MODULE
 from server.reminders import rules as rem
+from tests.test_pages import module_data
 
 ROOT = Path(__file__).resolve().parents[1]
 JS_MODULE = ROOT / "client" / "static" / "js" / "reminder-rules.js"
@@ -595,10 +597,9 @@ def test_constants_come_from_the_server(run):
 
 
 def test_the_page_data_carries_the_constants(app):
+    # The generated module the pages' appData() returns (storage.js imports it).
     with app.test_client() as client:
-        html = client.get("/reminders").get_data(as_text=True)
-    start = html.index('id="app-data">') + len('id="app-data">')
-    data = json.loads(html[start:html.index("</script>", start)])
+        data = module_data(client, APP_DATA_MODULE)
     assert data["reminder_rules"] == {**rem.client_constants(), "grace_seconds": GRACE_SECONDS}
 
 

@@ -12,10 +12,10 @@ import {
   adaptPlan, addDays, beforeAfter, dailyFacts, dateRange, insights, safetyOffer, trend,
 } from './progress-rules.js';
 import { laneChart, lineChart, pairChart, shortDate } from './charts.js';
+import rules from './progress-data.js';
 import { $, el } from './dom.js';
 
 const data = appData();
-const rules = JSON.parse(document.getElementById('progress-rules').textContent);
 const FIELDS = ['pain', 'interference', 'stiffness', 'stress'];
 const routineTitles = Object.fromEntries(Object.entries(data.routines).map(([id, r]) => [id, r.title]));
 const reminderTitles = Object.fromEntries(Object.entries(data.reminders).map(([id, r]) => [id, r.title]));
@@ -376,7 +376,7 @@ async function main() {
   performance.mark('mbr-progress-ready');
 }
 
-if (data && $('checkin-form')) {
+if ($('checkin-form')) {
   main().catch((err) => {
     // IndexedDB unavailable (some private modes): say so instead of an empty page.
     console.warn('Progress diary unavailable:', err);

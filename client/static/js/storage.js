@@ -12,6 +12,7 @@
 // The same schemas check imports (transfer.js) in strict mode: any problem refuses the
 // file. Keys such as __proto__ are refused everywhere.
 import DEVICE from './reminder-data.js';
+import APP_DATA from './app-data.js';
 import { localDate } from './dom.js';
 
 export { localDate };
@@ -419,13 +420,9 @@ export function storedBytes() {
   return total;
 }
 
+/** The content slice the plan, settings, progress and reminder screens work from
+ * (choices, causes, routines, reminders and the reminder constants): the generated
+ * app-data.js (server/pages.py app_data), the same object on every page. */
 export function appData() {
-  const node = document.getElementById('app-data');
-  if (!node) return null;
-  try {
-    return JSON.parse(node.textContent);
-  } catch (err) {
-    console.warn('The page data could not be read.', err);
-    return null;
-  }
+  return APP_DATA;
 }
