@@ -1,7 +1,9 @@
 """Server-rendered pages: readable without JavaScript, enhanced by ES modules.
 
 Pages depend only on content/, which is fixed for the life of the process, so each
-page is rendered once and served from memory afterwards (with an ETag).
+page is rendered once and served from memory afterwards (with an ETag). The data the
+modules work from is not in the pages: client_modules builds it once as generated
+static modules.
 """
 
 from __future__ import annotations
