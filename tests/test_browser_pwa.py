@@ -85,7 +85,7 @@ def test_works_offline_after_one_visit(context, make_live_server):
     page.locator("#screening-start").click()
     expect(page.locator("#screening-question")).to_be_visible()
     page.goto(server.url + "/progress")
-    page.wait_for_function("performance.getEntriesByName('mbr-progress-ready').length > 0")
+    page.wait_for_function("() => performance.getEntriesByName('mbr-progress-ready').length > 0")
     page.goto(server.url + "/")
     page.locator("#plan-skip").click()
     expect(page.locator("#plan-view")).to_be_visible()
