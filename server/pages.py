@@ -168,7 +168,7 @@ def app_data(content: Content, reminder_grace_seconds: int) -> dict:
         "reminders": {
             r["id"]: {"title": r["title"], "message": r["message"], "routine": r["routine"],
                       "category": r["category"], "interval": r["default_interval_minutes"],
-                      "daily_target": r.get("daily_target")}
+                      "daily_target": r.get("daily_target"), "time": r.get("default_time")}
             for r in content.reminders.values()
         },
         "reminder_rules": {**rem.client_constants(), "grace_seconds": reminder_grace_seconds},
