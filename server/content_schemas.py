@@ -382,12 +382,24 @@ class AdaptationWhenSchema(_Strict):
             raise ValidationError("Give exactly one of pain_at_least, stress_at_least, improving.")
 
 
+class HoldsSchema(_Strict):
+    """Shorter holds in the player while an adaptation applies."""
+
+    fraction = fields.Float(required=True, validate=validate.Range(min=0.2, max=1, max_inclusive=False))
+    min_seconds = fields.Integer(required=True, strict=True, validate=validate.Range(min=5, max=60))
+    kinds = fields.List(
+        fields.String(validate=validate.OneOf(("stretch", "mobility", "strength", "breathing", "relaxation"))),
+        required=True, validate=validate.Length(min=1),
+    )
+
+
 class AdaptationSchema(_Strict):
     id = fields.String(required=True, validate=validate.OneOf(("high-pain", "improving", "high-stress")))
     when = fields.Nested(AdaptationWhenSchema, required=True)
     title = fields.String(required=True, validate=validate.Length(min=1, max=80))
     text = _text()
     routines = _ids(1)
+    holds = fields.Nested(HoldsSchema, load_default=None, allow_none=True)
     sources = _ids(1)
 
 

@@ -190,6 +190,19 @@ def progress_client(content: Content) -> dict:
     }
 
 
+# A move that holds a position this long or longer is timed hold by hold on its page,
+# and its steps count as holds in the player (shorter when the plan asks for it).
+TIMED_HOLD_SECONDS = 5
+
+
+def player_client(content: Content) -> dict:
+    """What the player needs to follow today's plan on the device: the trend rules and
+    the adaptations that change holds (progress-rules.js decides which applies)."""
+    rules = content.progress
+    return {"version": rules["version"], "trend": rules["trend"],
+            "adaptations": [a for a in rules["adaptations"] if a.get("holds")]}
+
+
 def screening_client(content: Content) -> dict:
     """The rule set as the safety-check page evaluates it. The number tables are not
     here: every page gets them once, in the generated region-data.js module."""
@@ -215,6 +228,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["app_data_json"] = _script_json(client)
     app.jinja_env.globals["screening_json"] = _script_json(screening_client(content))
     app.jinja_env.globals["progress_json"] = _script_json(progress_client(content))
+    app.jinja_env.globals["player_progress_json"] = _script_json(player_client(content))
+    app.jinja_env.globals["timed_hold_seconds"] = TIMED_HOLD_SECONDS
     app.jinja_env.globals["region_options"] = region_options(content)
     # The plan editor's limits, from the rules (never retyped in a template).
     app.jinja_env.globals["reminder_limits"] = rem.client_constants()
