@@ -159,3 +159,24 @@ def test_as_a_notification_a_tap_opens_the_checkin(live_server, london):
     click_notification(context, live_server.url, "start")
     expect(page).to_have_url(live_server.url + "/progress#checkin")
     expect(page.locator("#checkin-form [name=pain]")).to_be_focused()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_form_and_banner_are_axe_clean_and_fit_a_small_phone(live_server, new_context, scheme):
+    from tests.conftest import SMALL_PHONE
+    from tests.test_accessibility import violations
+
+    context = new_context(viewport=SMALL_PHONE, color_scheme=scheme, timezone_id="Europe/London",
+                          service_workers="block")
+    context.clock.install(time=MONDAY_1829)
+    page = context.new_page()
+    turn_on(page, live_server.url)
+    page.evaluate(LOOK)
+    context.clock.run_for(75_000)
+    expect(page.locator("#banner-title")).to_have_text("Daily check-in")
+    assert violations(page) == []
+    for control in [*page.locator("#reminder-banner .actions > *").all(), page.locator(f"#time-{CHECKIN}"),
+                    page.locator(f"label:has(#days-{CHECKIN}-mon)")]:
+        box = control.bounding_box()
+        assert box["height"] >= 44 and box["x"] >= 0 and box["x"] + box["width"] <= SMALL_PHONE["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= SMALL_PHONE["width"]

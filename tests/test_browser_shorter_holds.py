@@ -132,3 +132,21 @@ def test_with_pain_3_or_no_diary_holds_are_as_usual(new_context, live_server, pa
     page.locator("#player-start").click()
     page.clock.run_for(3000)
     expect(page.locator("#player-count")).to_have_text("0:20")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_note_is_axe_clean_and_fits_a_small_phone(new_context, live_server, scheme):
+    from tests.conftest import SMALL_PHONE
+    from tests.test_accessibility import violations
+
+    context = new_context(viewport=SMALL_PHONE, color_scheme=scheme, service_workers="block")
+    page = context.new_page()
+    page.goto(live_server.url + "/")
+    page.evaluate(SEED, 8)
+    page.goto(live_server.url + "/routines/movement-snack")
+    expect(page.locator("#player-holds")).to_be_visible()
+    assert violations(page) == []
+    for control in page.locator("#player-holds .actions > *").all():
+        box = control.bounding_box()
+        assert box["height"] >= 44 and box["x"] >= 0 and box["x"] + box["width"] <= SMALL_PHONE["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= SMALL_PHONE["width"]
