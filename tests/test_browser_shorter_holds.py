@@ -101,6 +101,13 @@ def test_a_stretch_timer_holds_half_as_long_at_pain_8(new_context, live_server):
     page = seeded_page(new_context, live_server, 8)
     page.goto(live_server.url + "/stretches/doorway-chest-stretch")
     expect(page.locator("#player-holds-text")).to_have_text(NOTE)
+    expect(page.locator("#timer-summary")).to_have_text(
+        "3 holds of 10 s, about 30 s in all, with a beep at each change.")
+    page.locator("#player-holds-toggle").click()
+    expect(page.locator("#timer-summary")).to_have_text(
+        "3 holds of 20 s, about 1 min in all, with a beep at each change.")
+    page.locator("#player-holds-toggle").click()
+    expect(page.locator("#timer-summary")).to_contain_text("3 holds of 10 s")
     page.locator("#player-start").click()
     page.clock.run_for(3000)
     expect(page.locator("#player-count")).to_have_text(f"0:{shortened(20, rule):02d}")  # 0:10

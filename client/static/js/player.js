@@ -133,6 +133,7 @@ class Player {
       const label = this.stepItems[i] && this.stepItems[i].querySelector('.step-seconds');
       if (label) label.textContent = `${step.seconds} s`;
     }
+    this.describeTimer(shorter);
     // Nothing to shorten here (breathing, or holds already short): nothing to say.
     const any = this.steps.some((step) => this.shortens(step));
     $('player-holds').hidden = !any;
@@ -150,6 +151,22 @@ class Player {
         this.renderCount();
       }
     }
+  }
+
+  // A stretch page says how long its timer runs ("3 holds of 20 s, about 1 min in
+  // all"): with shorter holds it says the new lengths, as the server words them.
+  describeTimer(shorter) {
+    const summary = document.getElementById('timer-summary');
+    if (!summary) return;
+    if (this.timerSummary === undefined) this.timerSummary = summary.textContent;
+    if (!shorter || !this.steps.some((step) => this.shortens(step))) {
+      summary.textContent = this.timerSummary;
+      return;
+    }
+    const total = this.steps.reduce((sum, step) => sum + step.seconds, 0);
+    summary.textContent = this.steps.length > 1
+      ? `${this.steps.length} holds of ${durationWords(this.steps[0].seconds)}, about ${durationWords(total)} in all, with a beep at each change.`
+      : `About ${durationWords(total)}, with a beep at the end.`;
   }
 
   toggleHolds() {
