@@ -175,7 +175,7 @@ def app_data(content: Content, reminder_grace_seconds: int) -> dict:
         "reminders": {
             r["id"]: {"title": r["title"], "message": r["message"], "routine": r["routine"],
                       "category": r["category"], "interval": r["default_interval_minutes"],
-                      "daily_target": r.get("daily_target")}
+                      "daily_target": r.get("daily_target"), "time": r.get("default_time")}
             for r in content.reminders.values()
         },
         "reminder_rules": {**rem.client_constants(), "grace_seconds": reminder_grace_seconds},
@@ -190,6 +190,11 @@ def progress_client(content: Content) -> dict:
         **{key: rules[key] for key in ("version", "trend", "insights", "adaptations")},
         "levels": {level["id"]: level["title"] for level in content.screening["levels"]},
     }
+
+
+# A move that holds a position this long or longer is timed hold by hold on its page,
+# and its steps count as holds in the player (shorter when the plan asks for it).
+TIMED_HOLD_SECONDS = 5
 
 
 def screening_client(content: Content) -> dict:
@@ -230,6 +235,7 @@ def client_modules(content: Content, reminder_grace_seconds: int) -> dict[str, s
 
 def init_app(app: Flask) -> None:
     content: Content = app.extensions["mbr_content"]
+    app.jinja_env.globals["timed_hold_seconds"] = TIMED_HOLD_SECONDS
     app.jinja_env.globals["region_options"] = region_options(content)
     # The plan editor's limits, from the rules (never retyped in a template).
     app.jinja_env.globals["reminder_limits"] = rem.client_constants()

@@ -374,6 +374,11 @@ async function main() {
   document.addEventListener(HOLD_EVENT, render);
   render();
   performance.mark('mbr-progress-ready');
+  // Opened from the check-in reminder or prompt (/progress#checkin): the first answer
+  // has focus, so a keyboard or screen reader starts where a finger would.
+  const focusCheckin = () => { if (window.location.hash === '#checkin') $('checkin-form').elements[FIELDS[0]].focus(); };
+  focusCheckin();
+  window.addEventListener('hashchange', focusCheckin);
 }
 
 if ($('checkin-form')) {
