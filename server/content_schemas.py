@@ -6,13 +6,22 @@ silently drop a caution or a step.
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 SLUG = validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="Must be a lowercase slug (a-z, 0-9, -).")
 CATEGORY_IDS = ("muscular-postural", "skeletal-neurological", "lifestyle-less-common")
 # The directions an exercise moves the spine into. Safety rules (safety.yaml) name one of
 # these, so a caution follows the movement rather than a hand-kept list of exercises.
 MOVEMENTS = ("flexion", "extension", "rotation", "side-bend")
+# How a reminder type is scheduled, and what each kind may offer.
+SCHEDULES = ("interval", "daily")
+INTERVAL_ACTIONS = ("start", "snooze", "done", "drank")
+DAILY_ACTIONS = ("checkin", "snooze", "skip")
+INTERVAL_DEFAULT_ACTIONS = ("start", "snooze", "done")
+DAILY_DEFAULT_ACTIONS = ("checkin", "snooze", "skip")
+TIME_OF_DAY = validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]\Z",
+                              error="Must be a time of day as HH:MM (00:00 to 23:59).")
+LOCAL_PATH = validate.Regexp(r"^/[a-z0-9/-]*(#[a-z0-9-]+)?\Z", error="Must be a path of this app, such as /progress.")
 
 
 def _text(**kwargs) -> fields.String:
@@ -178,18 +187,25 @@ class TargetWarningSchema(_Strict):
 class ReminderSchema(_Strict):
     id = fields.String(required=True, validate=SLUG)
     title = _text()
-    category = fields.String(required=True, validate=SLUG)
-    causes = _ids(1)
+    # "interval": every so often inside the plan's active hours, opening `routine`;
+    # "daily": once a day at a time the person picks (default_time), opening `opens`.
+    schedule = fields.String(load_default="interval", validate=validate.OneOf(SCHEDULES))
+    category = fields.String(load_default=None, allow_none=True, validate=SLUG)
+    causes = fields.List(fields.String(validate=SLUG), load_default=list)
     message = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    routine = fields.String(required=True, validate=SLUG)
+    routine = fields.String(load_default=None, allow_none=True, validate=SLUG)
     default_interval_minutes = fields.Integer(
-        required=True, strict=True, validate=validate.Range(min=15, max=240)
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(min=15, max=240)
     )
+    default_time = fields.String(load_default=None, allow_none=True, validate=TIME_OF_DAY)
+    # A page of this app, e.g. "/progress#checkin".
+    opens = fields.String(load_default=None, allow_none=True, validate=LOCAL_PATH)
     # What the reminder offers (notification buttons and the in-app banner): "start"
-    # opens `routine`, "drank" counts a glass toward daily_target.
+    # opens `routine`, "drank" counts a glass toward daily_target; a daily reminder's
+    # "checkin" opens `opens` and "skip" says "not today".
     actions = fields.List(
-        fields.String(validate=validate.OneOf(["start", "snooze", "done", "drank"])),
-        load_default=lambda: ["start", "snooze", "done"],
+        fields.String(validate=validate.OneOf(INTERVAL_ACTIONS + DAILY_ACTIONS)),
+        load_default=None,
         validate=validate.Length(min=1, max=3),
     )
     daily_target = fields.Integer(
@@ -200,6 +216,34 @@ class ReminderSchema(_Strict):
     target_warning = fields.Nested(TargetWarningSchema, load_default=None, allow_none=True)
     tips = _texts()
     sources = _ids(1)
+
+    @validates_schema
+    def _fits_its_schedule(self, data, **kwargs):
+        daily = data.get("schedule") == "daily"
+        needed = ("default_time", "opens") if daily else ("category", "routine", "default_interval_minutes")
+        unwanted = ("routine", "default_interval_minutes", "daily_target") if daily else ("default_time", "opens")
+        problems = {}
+        for name in needed:
+            if data.get(name) is None:
+                problems[name] = [f"Required for a reminder with schedule {data.get('schedule')!r}."]
+        for name in unwanted:
+            if data.get(name) is not None:
+                problems[name] = [f"Not used by a reminder with schedule {data.get('schedule')!r}."]
+        if not daily and not data.get("causes"):
+            problems["causes"] = ["Shorter than minimum length 1."]
+        allowed = DAILY_ACTIONS if daily else INTERVAL_ACTIONS
+        wrong = [a for a in data.get("actions") or () if a not in allowed]
+        if wrong:
+            problems["actions"] = [f"{', '.join(wrong)}: not for a reminder with schedule {data.get('schedule')!r}."]
+        if problems:
+            raise ValidationError(problems)
+
+    @post_load
+    def _default_actions(self, data, **kwargs):
+        if data.get("actions") is None:
+            daily = data.get("schedule") == "daily"
+            data["actions"] = list(DAILY_DEFAULT_ACTIONS if daily else INTERVAL_DEFAULT_ACTIONS)
+        return data
 
     @validates_schema
     def _actions_fit(self, data, **kwargs):
@@ -338,12 +382,24 @@ class AdaptationWhenSchema(_Strict):
             raise ValidationError("Give exactly one of pain_at_least, stress_at_least, improving.")
 
 
+class HoldsSchema(_Strict):
+    """Shorter holds in the player while an adaptation applies."""
+
+    fraction = fields.Float(required=True, validate=validate.Range(min=0.2, max=1, max_inclusive=False))
+    min_seconds = fields.Integer(required=True, strict=True, validate=validate.Range(min=5, max=60))
+    kinds = fields.List(
+        fields.String(validate=validate.OneOf(("stretch", "mobility", "strength", "breathing", "relaxation"))),
+        required=True, validate=validate.Length(min=1),
+    )
+
+
 class AdaptationSchema(_Strict):
     id = fields.String(required=True, validate=validate.OneOf(("high-pain", "improving", "high-stress")))
     when = fields.Nested(AdaptationWhenSchema, required=True)
     title = fields.String(required=True, validate=validate.Length(min=1, max=80))
     text = _text()
     routines = _ids(1)
+    holds = fields.Nested(HoldsSchema, load_default=None, allow_none=True)
     sources = _ids(1)
 
 

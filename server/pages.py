@@ -1,12 +1,13 @@
 """Server-rendered pages: readable without JavaScript, enhanced by ES modules.
 
 Pages depend only on content/, which is fixed for the life of the process, so each
-page is rendered once and served from memory afterwards (with an ETag).
+page is rendered once and served from memory afterwards (with an ETag). The data the
+modules work from is not in the pages: client_modules builds it once as generated
+static modules.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from functools import wraps
@@ -21,6 +22,12 @@ from .reminders import rules as rem
 from .wording import duration_words
 
 bp = Blueprint("pages", __name__)
+
+# The data the page modules work from, generated at start-up (client_modules) and
+# imported by relative path, as region-data.js and reminder-data.js are.
+APP_DATA_MODULE = "js/app-data.js"
+SCREENING_MODULE = "js/screening-data.js"
+PROGRESS_MODULE = "js/progress-data.js"
 
 
 def get_content() -> Content:
@@ -153,7 +160,7 @@ def page_urls(content: Content) -> list[str]:
 def app_data(content: Content, reminder_grace_seconds: int) -> dict:
     """The slice of content the client-side modules (plan, reminders) work from, and the
     constants the device's copy of the reminder rules needs (never retyped in JS)."""
-    data = {
+    return {
         # leave_out: movements no routine in the person's plan may make once they pick
         # this choice (safety.yaml), whatever else they pick.
         "choices": [{**c, "leave_out": content.movements_left_out(c["causes"])}
@@ -172,16 +179,11 @@ def app_data(content: Content, reminder_grace_seconds: int) -> dict:
         "reminders": {
             r["id"]: {"title": r["title"], "message": r["message"], "routine": r["routine"],
                       "category": r["category"], "interval": r["default_interval_minutes"],
-                      "daily_target": r.get("daily_target")}
+                      "daily_target": r.get("daily_target"), "time": r.get("default_time")}
             for r in content.reminders.values()
         },
         "reminder_rules": {**rem.client_constants(), "grace_seconds": reminder_grace_seconds},
     }
-    # The version of this data, not of all content: a page embedding it changes only
-    # when the data does, so an edit elsewhere (an exercise's steps) does not make
-    # every returning browser download home, reminders and settings again.
-    digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
-    return {"version": digest, **data}
 
 
 def progress_client(content: Content) -> dict:
@@ -192,6 +194,11 @@ def progress_client(content: Content) -> dict:
         **{key: rules[key] for key in ("version", "trend", "insights", "adaptations")},
         "levels": {level["id"]: level["title"] for level in content.screening["levels"]},
     }
+
+
+# A move that holds a position this long or longer is timed hold by hold on its page,
+# and its steps count as holds in the player (shorter when the plan asks for it).
+TIMED_HOLD_SECONDS = 5
 
 
 def screening_client(content: Content) -> dict:
@@ -208,17 +215,31 @@ def region_options(content: Content) -> list[tuple[str, str]]:
     return sorted(((c, names.get(c, c)) for c in codes), key=lambda item: item[1])
 
 
-def _script_json(data: object) -> str:
-    # "</" cannot end the data block early: json.dumps escapes "/" only when asked.
-    return json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
+def _module(data: object, built_from: str) -> str:
+    # Keys keep the content's order: the modules list choices and routines in it.
+    body = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    return (
+        f"// Generated at start-up by server/pages.py from {built_from}. Do not edit.\n"
+        f"export default {body};\n"
+    )
+
+
+def client_modules(content: Content, reminder_grace_seconds: int) -> dict[str, str]:
+    """The page data as generated ES modules (asset name -> source), served and
+    precached like any static file under a content hash. The data is not in the HTML:
+    each page's first 14 KB stays markup and CSS, a browser downloads each module once
+    for every page that reads it, and an edit to one of them changes no page."""
+    return {
+        APP_DATA_MODULE: _module(app_data(content, reminder_grace_seconds),
+                                 "content/ (choices, causes, routines, reminders) and the reminder rules"),
+        SCREENING_MODULE: _module(screening_client(content), "content/screening.yaml"),
+        PROGRESS_MODULE: _module(progress_client(content), "content/progress.yaml and content/screening.yaml"),
+    }
 
 
 def init_app(app: Flask) -> None:
     content: Content = app.extensions["mbr_content"]
-    client = app_data(content, int(app.config["REMINDER_GRACE_SECONDS"]))
-    app.jinja_env.globals["app_data_json"] = _script_json(client)
-    app.jinja_env.globals["screening_json"] = _script_json(screening_client(content))
-    app.jinja_env.globals["progress_json"] = _script_json(progress_client(content))
+    app.jinja_env.globals["timed_hold_seconds"] = TIMED_HOLD_SECONDS
     app.jinja_env.globals["region_options"] = region_options(content)
     # The plan editor's limits, from the rules (never retyped in a template).
     app.jinja_env.globals["reminder_limits"] = rem.client_constants()

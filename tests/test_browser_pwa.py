@@ -3,6 +3,7 @@ offered rather than mixed in, and usable at phone widths in light and dark."""
 
 import pytest
 import yaml
+from playwright.sync_api import expect
 
 from server.pages import page_urls
 from server.pwa import PACK_PATH, precache_urls
@@ -78,6 +79,16 @@ def test_works_offline_after_one_visit(context, make_live_server):
             assert heading == titles[url], url
         assert page.locator(".tabbar a").count() == 5
         assert page.evaluate("document.styleSheets.length") >= 1, f"{url}: no CSS offline"
+    # The modules run offline on the data they import by relative path (the generated
+    # app-data.js, screening-data.js and progress-data.js, precached under ?v=).
+    page.goto(server.url + "/screening")
+    page.locator("#screening-start").click()
+    expect(page.locator("#screening-question")).to_be_visible()
+    page.goto(server.url + "/progress")
+    page.wait_for_function("() => performance.getEntriesByName('mbr-progress-ready').length > 0")
+    page.goto(server.url + "/")
+    page.locator("#plan-skip").click()
+    expect(page.locator("#plan-view")).to_be_visible()
     page.goto(server.url + "/routines/desk-reset?start=1")
     assert page.locator("h1").inner_text() == content.routines["desk-reset"]["title"]
     page.goto(server.url + "/somewhere/never/visited")

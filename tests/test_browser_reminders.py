@@ -232,7 +232,9 @@ def test_push_shows_the_reminder_with_actions_and_start_opens_the_routine(server
     page.goto(server.url + "/reminders")
     wait_for_service_worker(page)
     on = {t: page.locator(f"#on-{t}").is_checked() for t in content.reminders}
-    assert on == {"posture-break": True, "movement-snack": True, "hydration": False, "breathing": True}
+    # The daily check-in is never switched on by a choice: the person turns it on.
+    assert on == {"posture-break": True, "movement-snack": True, "hydration": False, "breathing": True,
+                  "daily-checkin": False}
 
     # Turning notifications on asks for permission and tries to subscribe; this Chromium
     # has no push service, so the page says what still works.

@@ -164,15 +164,17 @@ def test_links_come_from_the_public_url_never_the_host_header(tmp_path, push_ser
 def test_the_heaviest_plan_is_bounded_and_built_once(app):
     """Every type, six windows, every 15 minutes, in a zone with odd offsets: at most 96
     events per type, and asking again costs a cache lookup, not a new file."""
-    types = list(app.reminders.types)
+    types = [t for t, text in app.reminders.texts.items() if not text.daily]
+    daily = [t for t, text in app.reminders.texts.items() if text.daily]
     windows = [("00:00", "04:00"), ("04:00", "08:00"), ("08:00", "12:00"), ("12:00", "16:00"), ("16:00", "20:00"),
                ("20:00", "24:00")]
-    heavy = plan(*(item(t, 15, windows, days=list(rules.DAY_NAMES)) for t in types), timezone="Pacific/Chatham")
+    heavy = plan(*(item(t, 15, windows, days=list(rules.DAY_NAMES)) for t in types),
+                 *((t, {"time": "18:00", "days": list(rules.DAY_NAMES)}) for t in daily), timezone="Pacific/Chatham")
     client = app.test_client()
     first = client.post("/api/v1/calendar/reminders.ics", json=heavy)
     assert first.status_code == 200
     events = Calendar.from_ical(first.data).walk("VEVENT")
-    assert len(events) == len(types) * 96
+    assert len(events) == len(types) * 96 + len(daily)
     built = dict(app.reminders.calendars._items)
     assert len(built) == 1
     again = client.post("/api/v1/calendar/reminders.ics", json=heavy)

@@ -67,6 +67,10 @@ for (const [name, c] of Object.entries(cases)) {
     out[name] = mod.insights(rules, rows, c.titles);
   } else if (c.kind === 'dates') out[name] = c.args.map(([d, n]) => mod.addDays(d, n));
   else if (c.kind === 'pairs') out[name] = mod.beforeAfter(c.args, { 'desk-reset': '2-minute desk reset' });
+  else if (c.kind === 'holds') {
+    const holds = mod.holdsFor(mod.adaptPlan(rules, c.args));
+    out[name] = { holds, seconds: c.seconds.map((x) => mod.holdSeconds(x, holds)) };
+  }
 }
 process.stdout.write(JSON.stringify(out));
 """
@@ -148,6 +152,31 @@ def test_plan_follows_the_check_ins(rules, tmp_path):
     assert got["held"] == {"held": True, "adaptations": []}
     assert ids["high-and-better"] == ["high-pain"]
     assert got["leave-out-side-bend"]["adaptations"][0]["routines"] == []
+
+
+def test_high_pain_makes_holds_shorter_in_the_player(rules, tmp_path):
+    """Pain 7 or more today (or yesterday): holds are half as long, never below 10 s and
+    never longer than they were; pain 3, a stale 9, or a safety hold: the usual holds."""
+    seconds = [5, 10, 15, 20, 21, 30, 45, 90]
+
+    def holds(checkins: list[dict], **extra: Any) -> dict:
+        return {**adapt(checkins, **extra), "kind": "holds", "seconds": seconds}
+
+    cases = {
+        "pain-8": holds([{"date": day(0), "pain": 8, "stress": 2}]),
+        "pain-7-yesterday": holds([{"date": day(1), "pain": 7, "stress": 2}]),
+        "pain-3": holds([{"date": day(0), "pain": 3, "stress": 8}]),
+        "pain-9-two-days-ago": holds([{"date": day(2), "pain": 9, "stress": 2}]),
+        "pain-8-held": holds([{"date": day(0), "pain": 8, "stress": 2}], held=True),
+        "no-diary": holds([]),
+    }
+    got = run_js(rules, cases, tmp_path)
+    assert got["pain-8"]["holds"] == {"fraction": 0.5, "min_seconds": 10, "kinds": ["stretch", "mobility", "strength"],
+                                      "adaptation": "high-pain"}
+    assert got["pain-8"]["seconds"] == [5, 10, 10, 10, 11, 15, 23, 45]
+    assert got["pain-7-yesterday"]["seconds"] == got["pain-8"]["seconds"]
+    for usual in ("pain-3", "pain-9-two-days-ago", "pain-8-held", "no-diary"):
+        assert got[usual] == {"holds": None, "seconds": seconds}, usual
 
 
 def test_when_to_offer_the_safety_check(rules, tmp_path):

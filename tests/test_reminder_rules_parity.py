@@ -35,7 +35,9 @@ import pytest
 import tzdata
 
 from server.config import DEFAULTS
+from server.pages import APP_DATA_MODULE
 from server.reminders import rules as rem
+from tests.test_pages import module_data
 
 ROOT = Path(__file__).resolve().parents[1]
 JS_MODULE = ROOT / "client" / "static" / "js" / "reminder-rules.js"
@@ -60,6 +62,7 @@ HOUR = 60 * MINUTE
 DAY = 24 * HOUR
 GRACE_SECONDS = int(DEFAULTS["REMINDER_GRACE_SECONDS"])
 TYPES = ("posture-break", "movement-snack", "hydration", "breathing")
+DAILY_TYPE = "daily-checkin"
 COMMON_INTERVALS = (15, 20, 25, 30, 35, 40, 45, 50, 60, 75, 90, 105, 120, 150, 180, 210, 240)
 
 
@@ -164,10 +167,25 @@ def random_window(rng: random.Random, interval: int, change_wall: tuple[int, int
     return rng.randrange(0, 1441, step), rng.randrange(0, 1441, step)
 
 
+def daily_time(rng: random.Random, change_wall: tuple[int, int] | None) -> int:
+    """A daily reminder's time: often inside the wall times a clock change skips or
+    repeats, sometimes at the ends of the day."""
+    if change_wall is not None and rng.random() < 0.5:
+        lo, hi = change_wall
+        return (rng.randrange(lo, hi) if hi > lo else lo) % 1440
+    return rng.choice([0, 1, 1439, 1080, 540]) if rng.random() < 0.2 else rng.randrange(0, 1440)
+
+
 def random_entry(rng: random.Random, change_wall: tuple[int, int] | None, change_weekday: int | None) -> dict:
     interval = rng.choice(COMMON_INTERVALS) if rng.random() < 0.6 else rng.randint(rem.MIN_INTERVAL, rem.MAX_INTERVAL)
     count = rng.choices([0, 1, 2, 3, 6], weights=[1, 50, 30, 15, 4])[0]
     windows = [random_window(rng, interval, change_wall) for _ in range(count)]
+    shape = rng.random()
+    if shape < 0.15:
+        # Once a day at a time (the daily check-in): as the page builds it (dailyEntry).
+        interval, windows = rem.ONCE, [(daily_time(rng, change_wall), 1440)]
+    elif shape < 0.2:
+        interval = rem.ONCE  # once as each of several windows opens
     roll = rng.random()
     if roll < 0.03:
         days: set[int] = set()
@@ -178,7 +196,7 @@ def random_entry(rng: random.Random, change_wall: tuple[int, int] | None, change
         if change_weekday is not None and rng.random() < 0.8:
             days |= {change_weekday, (change_weekday - 1) % 7}
     return {
-        "type": rng.choice(TYPES),
+        "type": DAILY_TYPE if interval == rem.ONCE else rng.choice(TYPES),
         "interval": interval,
         "windows": [{"start": hhmm(s), "end": hhmm(e)} for s, e in windows],
         "days": rem.day_names(days),
@@ -404,6 +422,7 @@ const beforeConfigure = attempt(() => unconfigured.nextDue(input.cases[0].entry,
 const badConfigure = attempt(() => unconfigured.configure({ ...input.constants, day_names: undefined }));
 process.stdout.write(JSON.stringify({
   tz: process.versions.tz, zoneData, results, edges, refused, hhmm, formatted, constants: rules.constants(),
+  daily: rules.dailyEntry('daily-checkin', '18:00', ['mon', 'sun']),
   beforeConfigure, badConfigure,
 }));
 """
@@ -541,7 +560,8 @@ def test_the_cases_cover_what_matters(run):
     """The random cases really reach the hard parts (otherwise agreement proves little)."""
     cases = run["cases"]
     assert sum(c["near_change"] for c in cases) >= 0.75 * len(cases)
-    stats = {"skipped": 0, "repeated": 0, "window end slots": 0, "snooze": 0, "done": 0, "pause": 0, "zones": set()}
+    stats = {"skipped": 0, "repeated": 0, "window end slots": 0, "snooze": 0, "done": 0, "pause": 0, "daily": 0,
+             "daily at a clock change": 0, "zones": set()}
     for case in cases:
         tz = tzdata_zone(case["zone"])
         y, m, d, minute = case["wall"]
@@ -553,21 +573,40 @@ def test_the_cases_cover_what_matters(run):
         entry = python_entry(case["entry"])
         ends = {w.stop for w in entry.windows}
         stats["window end slots"] += bool(ends & set(entry.slot_minutes()))
+        if entry.daily_time is not None and len(entry.windows) == 1 and entry.daily_time < 1440:
+            stats["daily"] += 1
+            t = entry.daily_time
+            daily_wall = datetime(y, m, d, t // 60, t % 60, tzinfo=tz)
+            stats["daily at a clock change"] += case["near_change"] and (
+                rem.local_instant(date(y, m, d), t, tz) is None
+                or daily_wall.replace(fold=1).utcoffset() != daily_wall.utcoffset())
         stats["snooze"] += "snoozedUntil" in case["state"]
         stats["done"] += "notBefore" in case["state"]
         stats["pause"] += "pausedUntil" in case["state"]
         stats["zones"].add(case["zone"])
     print({k: (len(v) if isinstance(v, set) else v) for k, v in stats.items()})
     assert stats["zones"] == {z["zone"] for z in run["zones"]}
-    for key in ("skipped", "repeated", "window end slots", "snooze", "done", "pause"):
+    for key in ("skipped", "repeated", "window end slots", "snooze", "done", "pause", "daily"):
         assert stats[key] >= 1000, (key, stats[key])
+    assert stats["daily at a clock change"] >= 200, stats["daily at a clock change"]
+
+
+def test_a_daily_entry_is_built_alike(run):
+    """The page's dailyEntry and the server's daily_entry (what the API builds from
+    {time, days}) describe the same schedule."""
+    assert run["daily"] == {"type": DAILY_TYPE, "interval": rem.ONCE, "windows": [{"start": "18:00", "end": "24:00"}],
+                            "days": ["mon", "sun"]}
+    python = rem.entry_from_plan(DAILY_TYPE, {"time": "18:00", "days": ["mon", "sun"]})
+    assert python == python_entry(run["daily"])
+    assert python.slot_minutes() == [18 * 60] and python.daily_time == 18 * 60
 
 
 WINDOW = [{"start": "09:00", "end": "17:30"}]
 INTERVALS = [
     ({"type": "posture-break", "interval": interval, "windows": WINDOW, "days": ["mon"]}, expected)
     for interval, expected in [(rem.MIN_INTERVAL - 1, "error"), (rem.MIN_INTERVAL, "ok"), (rem.MAX_INTERVAL, "ok"),
-                               (rem.MAX_INTERVAL + 1, "error"), (0, "error"), (-30, "error"), ("x", "error")]
+                               (rem.MAX_INTERVAL + 1, "error"), (rem.ONCE, "ok"), (1, "error"), (-30, "error"),
+                               ("x", "error")]
 ]
 
 
@@ -587,7 +626,8 @@ def test_constants_come_from_the_server(run):
     c = rem.client_constants()
     assert run["constants"] == {
         "dayNames": c["day_names"], "minInterval": c["min_interval"], "maxInterval": c["max_interval"],
-        "snoozeChoices": c["snooze_choices"], "searchDays": c["search_days"], "graceMs": GRACE_SECONDS * 1000,
+        "onceInterval": c["once_interval"], "snoozeChoices": c["snooze_choices"], "searchDays": c["search_days"],
+        "graceMs": GRACE_SECONDS * 1000,
     }
     # Unconfigured, the module refuses rather than guessing; a constant missing is an error.
     assert run["beforeConfigure"] == "error"
@@ -595,10 +635,9 @@ def test_constants_come_from_the_server(run):
 
 
 def test_the_page_data_carries_the_constants(app):
+    # The generated module the pages' appData() returns (storage.js imports it).
     with app.test_client() as client:
-        html = client.get("/reminders").get_data(as_text=True)
-    start = html.index('id="app-data">') + len('id="app-data">')
-    data = json.loads(html[start:html.index("</script>", start)])
+        data = module_data(client, APP_DATA_MODULE)
     assert data["reminder_rules"] == {**rem.client_constants(), "grace_seconds": GRACE_SECONDS}
 
 

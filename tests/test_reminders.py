@@ -184,7 +184,7 @@ def test_the_person_time_zone_decides_not_the_server():
     assert r.next_due(e, r.zone("UTC"), datetime(2024, 3, 11, 9, 5, tzinfo=UTC)).hour == 10
 
 
-@pytest.mark.parametrize("value", [14, 241, 0, -30])
+@pytest.mark.parametrize("value", [14, 241, 1, -30])
 def test_interval_outside_15_to_240_is_refused(value):
     with pytest.raises(ValueError):
         entry(value)
@@ -245,3 +245,87 @@ def test_entry_from_plan_item():
     assert e.days == frozenset({0, 5})
     assert [w.label() for w in e.windows] == ["09:00-12:00", "13:00-17:00"]
     assert r.day_names(e.days) == ["mon", "sat"]
+
+
+# --- Once a day at a chosen time (the daily check-in) ---------------------------------
+
+CHECKIN = "daily-checkin"
+
+
+def daily(time="18:00", days=EVERY_DAY) -> r.Entry:
+    return r.entry_from_plan(CHECKIN, {"time": time, "days": r.day_names(days)})
+
+
+def test_a_daily_reminder_rings_once_a_day_at_its_time_on_its_days():
+    e = daily("18:00", days={0, 2, 4})  # Mon, Wed, Fri
+    assert e.interval == r.ONCE and e.daily_time == 18 * 60
+    # Monday 3 June 2024, London (BST): 18:00 local is 17:00 UTC.
+    week = list(r.occurrences(e, LONDON, local(LONDON, 2024, 6, 3), local(LONDON, 2024, 6, 10)))
+    assert [wall(x) for x in week] == ["Mon 18:00", "Wed 18:00", "Fri 18:00"]
+    assert week[0] == datetime(2024, 6, 3, 17, 0, tzinfo=UTC)
+    assert r.next_due(e, LONDON, local(LONDON, 2024, 6, 3, 18, 0)) == local(LONDON, 2024, 6, 5, 18, 0)
+    assert r.next_due(e, LONDON, local(LONDON, 2024, 6, 3, 17, 59)) == local(LONDON, 2024, 6, 3, 18, 0)
+
+
+def test_a_daily_reminder_at_midnight_and_just_before():
+    first = daily("00:00")
+    assert day_slots(first, LONDON, 2024, 6, 3) == ["00:00"]
+    last = daily("23:59", days={0})
+    assert day_slots(last, LONDON, 2024, 6, 3) == ["23:59"]
+    assert day_slots(last, LONDON, 2024, 6, 4) == []  # the window ends at midnight: nothing spills over
+
+
+def test_a_daily_snooze_rings_the_same_evening_but_never_after_midnight():
+    e = daily("18:00")
+    rang = local(LONDON, 2024, 6, 3, 18, 0)
+    snoozed = r.State(snoozed_until=r.snooze_until(rang, 30))
+    assert r.next_due(e, LONDON, rang, snoozed) == local(LONDON, 2024, 6, 3, 18, 30)
+    late = daily("23:50")
+    at_late = local(LONDON, 2024, 6, 3, 23, 50)
+    dropped = r.State(snoozed_until=r.snooze_until(at_late, 30))  # 00:20: tomorrow, dropped
+    assert r.next_due(late, LONDON, at_late, dropped) == local(LONDON, 2024, 6, 4, 23, 50)
+
+
+def test_not_today_leaves_tomorrow_as_the_next_one():
+    e = daily("18:00")
+    tapped = local(LONDON, 2024, 6, 3, 18, 10)
+    state = r.State(not_before=r.done_not_before(e, tapped))
+    assert r.next_due(e, LONDON, tapped, state) == local(LONDON, 2024, 6, 4, 18, 0)
+
+
+def test_a_daily_reminder_keeps_its_wall_time_across_clock_changes():
+    """London: 31 March 2024 (GMT to BST) and 27 October 2024 (BST to GMT)."""
+    e = daily("18:00")
+    spring = list(r.occurrences(e, LONDON, local(LONDON, 2024, 3, 30), local(LONDON, 2024, 4, 1)))
+    assert spring == [datetime(2024, 3, 30, 18, 0, tzinfo=UTC), datetime(2024, 3, 31, 17, 0, tzinfo=UTC)]
+    autumn = list(r.occurrences(e, LONDON, local(LONDON, 2024, 10, 26), local(LONDON, 2024, 10, 28)))
+    assert autumn == [datetime(2024, 10, 26, 17, 0, tzinfo=UTC), datetime(2024, 10, 27, 18, 0, tzinfo=UTC)]
+    assert autumn[1] - autumn[0] == timedelta(hours=25)
+
+
+def test_a_daily_time_the_clock_skips_or_repeats():
+    """01:30 does not exist in London on 31 March 2024 and happens twice on 27 October."""
+    e = daily("01:30")
+    assert day_slots(e, LONDON, 2024, 3, 30) == ["01:30"]
+    assert day_slots(e, LONDON, 2024, 3, 31) == []  # skipped that day, back the next
+    assert day_slots(e, LONDON, 2024, 4, 1) == ["01:30"]
+    repeated = list(r.occurrences(e, LONDON, local(LONDON, 2024, 10, 27), local(LONDON, 2024, 10, 27, 4)))
+    assert repeated == [datetime(2024, 10, 27, 0, 30, tzinfo=UTC)]  # the first 01:30 (BST), once
+
+
+def test_a_daily_reminder_follows_the_person_zone():
+    e = daily("08:00")
+    # New York went to EDT on 10 March 2024; Chatham (UTC+13:45 in March) and Kolkata never lose a day.
+    assert r.next_due(e, NEW_YORK, datetime(2024, 3, 9, 14, 0, tzinfo=UTC)) == datetime(2024, 3, 10, 12, 0, tzinfo=UTC)
+    assert r.next_due(e, NEW_YORK, datetime(2024, 3, 8, 14, 0, tzinfo=UTC)) == datetime(2024, 3, 9, 13, 0, tzinfo=UTC)
+    chatham = r.zone("Pacific/Chatham")
+    due = r.next_due(e, chatham, datetime(2024, 3, 1, 0, 0, tzinfo=UTC))
+    assert due.astimezone(chatham).strftime("%H:%M") == "08:00"
+    kolkata = r.zone("Asia/Kolkata")
+    assert r.next_due(e, kolkata, datetime(2024, 6, 3, 0, 0, tzinfo=UTC)) == datetime(2024, 6, 3, 2, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("text", ["24:00", "18:60", "6pm", "", "18:00\n"])
+def test_a_daily_time_must_be_a_time_of_day(text):
+    with pytest.raises(ValueError):
+        r.entry_from_plan(CHECKIN, {"time": text, "days": ["mon"]})

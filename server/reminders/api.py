@@ -53,7 +53,8 @@ def bearer_token() -> str | None:
 
 
 def make_blueprint(reminders: Reminders) -> Blueprint:
-    schemas = api_schemas(reminders.types, reminders.settings.allowed_hosts)
+    schemas = api_schemas(reminders.types, reminders.settings.allowed_hosts,
+                          [t for t, text in reminders.texts.items() if text.daily])
     store = reminders.store
     blp = Blueprint("reminders_api", __name__, url_prefix=API_PREFIX,
                     description="Reminders: web push subscriptions and the calendar file")

@@ -281,7 +281,7 @@ def build_calendar(entries: Iterable[rules.Entry], tz: ZoneInfo, texts: Mapping[
         if not entry.days or not entry.windows:
             continue
         text = texts[entry.type]
-        url = f"{base}{text.path}?start=1" if base else ""
+        url = f"{base}{text.opens}" if base else ""
         description = f"{text.body}\n{url}" if url else text.body
         for minute, weekdays in sorted(_days_at(entry).items()):
             first = next(d for d in (today + timedelta(days=i) for i in range(7)) if d.weekday() in weekdays)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from . import rules
-from .schemas import ACTION_TITLES, MAX_WINDOWS, NOTIFICATION_SNOOZE_MINUTES, ReminderText
+from .schemas import ACTION_TITLES, MAX_WINDOWS, NOTIFICATION_SNOOZE_MINUTES, SERVER_ACTIONS, ReminderText
 
 CLIENT_MODULE = "js/reminder-data.js"
 
@@ -53,14 +53,19 @@ def client_data(texts: Mapping[str, ReminderText], reminders: Iterable[Mapping[s
         "snooze_minutes": NOTIFICATION_SNOOZE_MINUTES,
         "max_windows": MAX_WINDOWS,
         "action_titles": ACTION_TITLES,
+        # Action -> what the server's schedule hears (snooze or done); absent: nothing.
+        "server_actions": SERVER_ACTIONS,
         "types": {
             t: {
                 "title": text.title,
                 "message": text.body,
                 "routine": content[t]["routine"],
-                "opens": f"{text.path}?start=1" if text.starts_routine else text.path,
+                "opens": text.opens,
                 "actions": list(text.actions),
                 "interval": content[t]["default_interval_minutes"],
+                # Once a day at a time the person picks (default `time`), on its own days.
+                "daily": text.daily,
+                "time": content[t].get("default_time"),
                 "daily_target": content[t].get("daily_target"),
             }
             for t, text in texts.items()

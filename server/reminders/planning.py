@@ -143,23 +143,27 @@ def resume(device: Device, now: int) -> None:
         plan_next(schedule, device, now)
 
 
+def _schedule_status(schedule: Schedule) -> dict[str, Any]:
+    entry = schedule.entry()
+    out: dict[str, Any] = {
+        "interval": schedule.interval_minutes,
+        "windows": [{"start": rules.format_hhmm(w.start), "end": rules.format_hhmm(w.end)} for w in entry.windows],
+        "days": rules.day_names(entry.days),
+        "next_due": to_dt(schedule.due_at),
+        "next_id": None if schedule.due_at is None else reminder_id(schedule.type, schedule.due_at),
+        "snoozed_until": to_dt(schedule.snoozed_until),
+    }
+    if entry.daily_time is not None:
+        out["time"] = rules.format_hhmm(entry.daily_time)
+    return out
+
+
 def status(device: Device, token: str | None = None) -> dict[str, Any]:
     """What a device reads back: its plan and each reminder's next due time."""
     out: dict[str, Any] = {
         "timezone": device.timezone,
         "paused_until": to_dt(device.paused_until),
-        "reminders": {
-            s.type: {
-                "interval": s.interval_minutes,
-                "windows": [{"start": rules.format_hhmm(w.start), "end": rules.format_hhmm(w.end)}
-                            for w in s.entry().windows],
-                "days": rules.day_names(s.entry().days),
-                "next_due": to_dt(s.due_at),
-                "next_id": None if s.due_at is None else reminder_id(s.type, s.due_at),
-                "snoozed_until": to_dt(s.snoozed_until),
-            }
-            for s in device.schedules
-        },
+        "reminders": {s.type: _schedule_status(s) for s in device.schedules},
     }
     if token is not None:
         out["device"] = token

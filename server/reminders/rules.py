@@ -5,7 +5,10 @@ ranges such as 09:00-12:30 and 13:30-17:30) on the chosen days, in an IANA time 
 Reminders fall on a fixed grid: one interval after each window opens, then every
 interval until the window closes (the close is included). A window whose end is not
 after its start runs past midnight (22:00-06:00 for a night shift) and belongs to the
-day it starts on; equal start and end make a 24-hour window. A fixed grid, rather than
+day it starts on; equal start and end make a 24-hour window. An entry with the interval
+ONCE (0) instead rings once as each window opens: a daily reminder at a chosen time (the
+daily check-in) is one window from that time to midnight, so a snooze still rings that
+evening and nothing rings after midnight. A fixed grid, rather than
 "interval after the last one", is what a calendar file can express, so the `.ics`
 export and push delivery agree to the minute, and a late or retried send never shifts
 the rest of the day.
@@ -27,6 +30,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 MIN_INTERVAL = 15
 MAX_INTERVAL = 240
+# The interval of a reminder that rings once as each of its windows opens, not on a grid.
+ONCE = 0
 SNOOZE_CHOICES = (10, 30)
 # A snooze or done tapped offline reaches the server when the phone is back online; one
 # older than this is about a day that is over, and is refused rather than applied.
@@ -45,6 +50,7 @@ def client_constants() -> dict[str, object]:
         "day_names": list(DAY_NAMES),
         "min_interval": MIN_INTERVAL,
         "max_interval": MAX_INTERVAL,
+        "once_interval": ONCE,
         "snooze_choices": list(SNOOZE_CHOICES),
         "search_days": SEARCH_DAYS,
     }
@@ -84,8 +90,8 @@ class Entry:
     days: frozenset[int] = field(default_factory=lambda: frozenset(range(5)))  # Monday=0
 
     def __post_init__(self) -> None:
-        if not (MIN_INTERVAL <= self.interval <= MAX_INTERVAL):
-            raise ValueError(f"interval must be {MIN_INTERVAL}-{MAX_INTERVAL} minutes")
+        if not (self.interval == ONCE or MIN_INTERVAL <= self.interval <= MAX_INTERVAL):
+            raise ValueError(f"interval must be {MIN_INTERVAL}-{MAX_INTERVAL} minutes (or {ONCE}: once a day)")
         if not all(0 <= d <= 6 for d in self.days):
             raise ValueError("days are 0 (Monday) to 6 (Sunday)")
 
@@ -94,8 +100,16 @@ class Entry:
         the next day), sorted, without repeats."""
         minutes: set[int] = set()
         for w in self.windows:
-            minutes.update(range(w.start + self.interval, w.stop + 1, self.interval))
+            if self.interval == ONCE:
+                minutes.add(w.start)
+            else:
+                minutes.update(range(w.start + self.interval, w.stop + 1, self.interval))
         return sorted(minutes)
+
+    @property
+    def daily_time(self) -> int | None:
+        """The time of day of a once-a-day entry (minutes after midnight), else None."""
+        return self.windows[0].start if self.interval == ONCE and self.windows else None
 
     def minutes_on(self, weekday: int) -> tuple[int, ...]:
         """Wall-clock minutes of the slots on a calendar day with this weekday: its own
@@ -309,8 +323,19 @@ def day_names(days: Iterable[int]) -> list[str]:
     return [DAY_NAMES[d] for d in sorted(set(days))]
 
 
+def daily_entry(type_: str, minutes: int, days: Iterable[int]) -> Entry:
+    """A reminder once a day at `minutes` after midnight on `days`: one window from that
+    time to midnight, so a snooze can still ring the same evening."""
+    if not 0 <= minutes < MINUTES_PER_DAY:
+        raise ValueError("a daily reminder's time is 00:00 to 23:59")
+    return Entry(type=type_, interval=ONCE, windows=(Window(minutes, MINUTES_PER_DAY),), days=frozenset(days))
+
+
 def entry_from_plan(type_: str, item: dict) -> Entry:
-    """Build an Entry from the API's plan item ({interval, windows, days})."""
+    """Build an Entry from the API's plan item: {interval, windows, days}, or for a daily
+    reminder {time, days}."""
+    if "time" in item:
+        return daily_entry(type_, parse_hhmm(item["time"]), days_from_names(item["days"]))
     windows: Sequence[Window] = [Window.parse(w["start"], w["end"]) for w in item["windows"]]
     return Entry(
         type=type_,

@@ -42,6 +42,9 @@ class FullMatch(validate.Regexp):
 
 HHMM = FullMatch(r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$",
                  error="Must be a time as HH:MM (00:00 to 24:00).")
+# A time of day something happens at (a daily reminder): 24:00 is an end, not a time.
+TIME_OF_DAY = FullMatch(r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+                        error="Must be a time of day as HH:MM (00:00 to 23:59), for example 18:00.")
 # A browser's subscription keys: a P-256 point (65 bytes starting 0x04) and a 16-byte
 # secret, unpadded base64url. The patterns are as exact as a pattern can be; whether the
 # point is on the curve is checked in code.
@@ -112,10 +115,12 @@ class ApiSchemas:
     device: type[Schema]
 
 
-def api_schemas(types: Iterable[str], allowed_hosts: Iterable[str]) -> ApiSchemas:
+def api_schemas(types: Iterable[str], allowed_hosts: Iterable[str], daily_types: Iterable[str] = ()) -> ApiSchemas:
     """Schemas built from content/ and configuration, so the OpenAPI description states
-    exactly what is accepted: the reminder types, the time zones, the push services."""
+    exactly what is accepted: the reminder types (and which of them ring once a day at a
+    time rather than every so often), the time zones, the push services."""
     types = sorted(types)
+    daily_types = frozenset(daily_types)
     allowed_hosts = tuple(allowed_hosts)
 
     class SubscriptionSchema(Strict):
@@ -147,10 +152,19 @@ def api_schemas(types: Iterable[str], allowed_hosts: Iterable[str]) -> ApiSchema
         days = fields.List(fields.String(validate=validate.OneOf(rules.DAY_NAMES)), required=True,
                            validate=validate.Length(1, 7))
 
+    class DailyItemSchema(Strict):
+        """A reminder once a day, at a local time, on the chosen days."""
+
+        time = fields.String(required=True, validate=TIME_OF_DAY,
+                             metadata={"description": "Local time of day", "example": "18:00"})
+        days = fields.List(fields.String(validate=validate.OneOf(rules.DAY_NAMES)), required=True,
+                           validate=validate.Length(1, 7))
+
     # One optional member per reminder type: a type can only appear once, and an
     # unknown type is an unknown field.
     PlanReminders = Schema.from_dict(  # noqa: N806 - a class
-        {t: fields.Nested(PlanItemSchema) for t in types}, name="PlanReminders")
+        {t: fields.Nested(DailyItemSchema if t in daily_types else PlanItemSchema) for t in types},
+        name="PlanReminders")
     PlanReminders.Meta.unknown = RAISE
 
     class PlanSchema(Strict):
@@ -189,7 +203,9 @@ def api_schemas(types: Iterable[str], allowed_hosts: Iterable[str]) -> ApiSchema
         age_seconds = age_field()
 
     class ReminderOut(Schema):
-        interval = fields.Integer(required=True)
+        interval = fields.Integer(required=True, metadata={
+            "description": f"Minutes between reminders; {rules.ONCE} for a reminder once a day at `time`"})
+        time = fields.String(metadata={"description": "A daily reminder's local time of day"})
         windows = fields.List(fields.Nested(WindowOut), required=True)
         days = fields.List(fields.String(), required=True)
         next_due = fields.AwareDateTime(allow_none=True, required=True)
@@ -217,7 +233,13 @@ ACTION_TITLES = {
     "snooze": f"Snooze {NOTIFICATION_SNOOZE_MINUTES} min",
     "done": "Done",
     "drank": "I drank a glass",
+    # The daily check-in: open the check-in, or no more reminding today (no guilt).
+    "checkin": "Check in",
+    "skip": "Not today",
 }
+# What the server's schedule hears for an action ("done" moves the grid on); the others
+# (start, checkin) change nothing there.
+SERVER_ACTIONS = {"snooze": "snooze", "done": "done", "drank": "done", "skip": "done"}
 
 
 @dataclass(frozen=True)
@@ -229,20 +251,29 @@ class ReminderText:
     body: str
     path: str  # where a tap on it leads: the routine it starts, e.g. /routines/desk-reset
     actions: tuple[str, ...] = ("start", "snooze", "done")
+    daily: bool = False  # once a day at a chosen time, rather than every so often
 
     @property
     def starts_routine(self) -> bool:
         return "start" in self.actions
+
+    @property
+    def opens(self) -> str:
+        """The local URL a tap on the reminder opens (a routine starts by itself)."""
+        return f"{self.path}?start=1" if self.starts_routine else self.path
 
 
 def reminder_texts(reminders: Iterable[Mapping[str, Any]]) -> dict[str, ReminderText]:
     texts = {}
     for r in reminders:
         actions = tuple(r.get("actions") or ("start", "snooze", "done"))
+        daily = r.get("schedule") == "daily"
         # A reminder with nothing to start (a drink) leads to the reminders screen, where
-        # today's glasses are counted, never to an unrelated routine.
-        path = f"/routines/{r['routine']}" if "start" in actions else "/reminders"
-        texts[r["id"]] = ReminderText(r["id"], r["title"], r["message"], path, actions)
+        # today's glasses are counted, never to an unrelated routine; a daily one leads
+        # where content says (the check-in).
+        routine_or_screen = f"/routines/{r['routine']}" if "start" in actions else "/reminders"
+        path = r["opens"] if daily else routine_or_screen
+        texts[r["id"]] = ReminderText(r["id"], r["title"], r["message"], path, actions, daily)
     return texts
 
 
@@ -286,10 +317,10 @@ def reminder_payload(text: ReminderText, due_seconds: int | None, base_url: str 
     due_ms = None if due_seconds is None else int(due_seconds) * 1000
     rid = None if due_seconds is None else f"{text.type}:{due_ms}"
     query = "" if rid is None else f"&reminder={quote(rid, safe='')}"
-    opens = f"{base}{text.path}?start=1" if text.starts_routine else f"{base}{text.path}"
+    opens = f"{base}{text.opens}"
 
     def navigate(action: str) -> str:
-        if action == "start":
+        if action in ("start", "checkin"):
             return opens
         return f"{base}/reminders?action={action}{query}"
 

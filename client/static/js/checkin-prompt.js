@@ -8,16 +8,16 @@ import { checkinOn, checkins, checkinsSince, promptDismissed, promptWanted, dism
 import { adaptPlan, addDays } from './progress-rules.js';
 import { currentHold } from './safety.js';
 import { el } from './dom.js';
+import rules from './progress-data.js';
 
 async function showPlanChange(today) {
-  const node = document.getElementById('progress-rules');
   const data = appData();
-  if (!node || !data || currentHold()) return;
+  if (currentHold()) return;
   const plan = read(KEYS.plan, null);
   const chosen = new Set(plan && Array.isArray(plan.choices) ? plan.choices : []);
   const leaveOut = data.choices.filter((c) => chosen.has(c.id)).flatMap((c) => c.leave_out || []);
   const routineMovements = Object.fromEntries(Object.entries(data.routines).map(([id, r]) => [id, r.movements]));
-  const { adaptations } = adaptPlan(JSON.parse(node.textContent), {
+  const { adaptations } = adaptPlan(rules, {
     checkins: await checkinsSince(addDays(today, -21)), today, leaveOut, routineMovements,
   });
   const first = adaptations[0];

@@ -1,9 +1,10 @@
 // The safety check's "not improving after 2 weeks, or getting worse" answer, proposed
 // from the diary (never answered for the person): the same rules as /progress
-// (progress-rules.js with content/progress.yaml, passed in the page as #progress-rules).
+// (progress-rules.js with content/progress.yaml, in the generated progress-data.js).
 import { KEYS, localDate, read } from './storage.js';
 import { checkins } from './diary.js';
 import { safetyOffer } from './progress-rules.js';
+import rules from './progress-data.js';
 
 export const PROPOSED_QUESTION = 'not-improving';
 
@@ -11,9 +12,7 @@ const fmt = (x) => String(Math.round(x * 10) / 10);
 
 /** { answer: true, text } when the diary says the pain is not improving or is worse, else null. */
 export async function diaryProposal() {
-  const node = document.getElementById('progress-rules');
-  if (!node || !('indexedDB' in window)) return null;
-  const rules = JSON.parse(node.textContent);
+  if (!('indexedDB' in window)) return null;
   const offer = safetyOffer(rules, { checkins: await checkins(), screenings: read(KEYS.screenings, []), today: localDate() });
   if (!offer.proposeNotImproving) return null;
   const t = offer.trend;

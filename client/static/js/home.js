@@ -13,7 +13,7 @@ function showPlan(saved) {
   view.hidden = false;
 }
 
-if (data && form && view) {
+if (form && view) {
   const saved = savedPlan();
   if (saved) showPlan(saved);
   form.addEventListener('submit', (event) => {

@@ -4,10 +4,16 @@
 // page pauses it; coming back (or reloading within the hour) offers Resume or Start
 // over. Its screens are in the page's HTML (partials/player.html); this module fills
 // them in and shows one at a time. Used for routines and to time a single stretch.
+// When today's check-in says the pain is high, the plan asks for shorter holds
+// (content/progress.yaml, evaluated by progress-rules.js): hold steps are shortened and
+// the player says so, with a way back to the usual holds for today.
 import { KEYS, read, write, remove, localDate } from './storage.js';
 import { HOLD_EVENT, currentHold } from './safety.js';
 import { clock, durationWords } from './format.js';
 import { $, el } from './dom.js';
+import { checkinsSince } from './diary.js';
+import { adaptPlan, addDays, holdSeconds, holdsFor } from './progress-rules.js';
+import PROGRESS_RULES from './progress-data.js';
 
 const root = document.getElementById('player');
 const list = document.getElementById('routine-steps');
@@ -26,11 +32,28 @@ function stepsFromPage() {
       title: li.dataset.title,
       cue: li.dataset.cue,
       seconds: Number(li.dataset.seconds),
+      fullSeconds: Number(li.dataset.seconds),
+      kind: li.dataset.kind || '',
+      holds: li.hasAttribute('data-holds'),
       art: art ? art.innerHTML : '',
       alt: art ? art.getAttribute('aria-label') : li.dataset.title,
       cautions: [...li.querySelectorAll('.step-cautions li')].map((c) => c.textContent.trim()),
     };
   });
+}
+
+// The shorter holds today's plan asks for, or null: the adaptation that applies to the
+// latest check-in (today's or yesterday's), read from the diary on this device.
+async function todaysHolds() {
+  if (!('indexedDB' in window)) return null;
+  try {
+    const today = localDate();
+    const checkins = await checkinsSince(addDays(today, -21));
+    return holdsFor(adaptPlan(PROGRESS_RULES, { checkins, today, held: Boolean(currentHold()) }));
+  } catch (err) {
+    console.warn('Could not read the diary; usual holds.', err);
+    return null;
+  }
 }
 
 // The page's "Before you start" caution must have been in front of the person once:
@@ -87,6 +110,74 @@ class Player {
     this.option($('player-speech'), this.prefs.speech === true, 'speech');
   }
 
+  // --- Shorter holds ------------------------------------------------------------------
+
+  /** Follow today's plan: `holds` from todaysHolds(); the person may have chosen the
+   * usual holds for today already (preferences.normalHolds = today's date). */
+  setHolds(holds) {
+    this.holds = holds;
+    this.applyHolds(Boolean(holds) && read(KEYS.preferences, {}).normalHolds !== localDate());
+    $('player-holds-toggle').addEventListener('click', () => this.toggleHolds());
+  }
+
+  shortens(step) {
+    return Boolean(this.holds) && step.holds && this.holds.kinds.includes(step.kind)
+      && holdSeconds(step.fullSeconds, this.holds) < step.fullSeconds;
+  }
+
+  applyHolds(shorter) {
+    this.shorterHolds = shorter;
+    for (const [i, step] of this.steps.entries()) {
+      step.seconds = shorter && this.shortens(step) ? holdSeconds(step.fullSeconds, this.holds) : step.fullSeconds;
+      const label = this.stepItems[i] && this.stepItems[i].querySelector('.step-seconds');
+      if (label) label.textContent = `${step.seconds} s`;
+    }
+    this.describeTimer(shorter);
+    // Nothing to shorten here (breathing, or holds already short): nothing to say.
+    const any = this.steps.some((step) => this.shortens(step));
+    $('player-holds').hidden = !any;
+    $('player-holds-line').hidden = !(any && shorter);
+    $('player-holds-text').textContent = shorter
+      ? 'Holds are shorter today because you said your pain is high.'
+      : 'Usual holds today, as you chose. Your pain is high: stop anything that makes it worse.';
+    $('player-holds-toggle').textContent = shorter ? 'Use normal holds' : 'Use shorter holds';
+    if (this.active && this.state.countIn === undefined) {
+      // The step on screen keeps going, never longer than its new length.
+      const stepMs = this.steps[this.state.index].seconds * 1000;
+      if (this.state.remaining > stepMs) {
+        this.state.remaining = stepMs;
+        if (this.state.running) this.state.endsAt = Date.now() + stepMs;
+        this.renderCount();
+      }
+    }
+  }
+
+  // A stretch page says how long its timer runs ("3 holds of 20 s, about 1 min in
+  // all"): with shorter holds it says the new lengths, as the server words them.
+  describeTimer(shorter) {
+    const summary = document.getElementById('timer-summary');
+    if (!summary) return;
+    if (this.timerSummary === undefined) this.timerSummary = summary.textContent;
+    if (!shorter || !this.steps.some((step) => this.shortens(step))) {
+      summary.textContent = this.timerSummary;
+      return;
+    }
+    const total = this.steps.reduce((sum, step) => sum + step.seconds, 0);
+    summary.textContent = this.steps.length > 1
+      ? `${this.steps.length} holds of ${durationWords(this.steps[0].seconds)}, about ${durationWords(total)} in all, with a beep at each change.`
+      : `About ${durationWords(total)}, with a beep at the end.`;
+  }
+
+  toggleHolds() {
+    const shorter = !this.shorterHolds;
+    const prefs = { ...read(KEYS.preferences, {}) };
+    if (shorter) delete prefs.normalHolds; else prefs.normalHolds = localDate();
+    write(KEYS.preferences, prefs);
+    this.prefs = prefs;
+    this.applyHolds(shorter);
+    this.live.textContent = shorter ? 'Shorter holds.' : 'Usual holds.';
+  }
+
   option(box, checked, key) {
     box.checked = checked;
     box.addEventListener('change', () => this.setPref(key, box.checked));
@@ -114,6 +205,11 @@ class Player {
   }
 
   start() {
+    if (this.holds === undefined) {
+      // The hold lengths are not known yet (the diary is being read): start once they are.
+      this.holdsReady.then(() => this.start());
+      return;
+    }
     this.setPref('generalCaution', true);
     this.unlockAudio();
     this.state = { index: 0, remaining: this.steps[0].seconds * 1000, running: false, endsAt: 0, skipped: [], startedAt: Date.now() };
@@ -386,8 +482,8 @@ function keyboard(player) {
   });
 }
 
-function boot() {
-  const player = new Player(root, root.dataset.routine, root.dataset.title, stepsFromPage());
+// A run saved before a reload, or ?start=1 from a reminder: once the hold lengths are known.
+function resumeOrAutostart(player) {
   const saved = read(KEYS.player, null);
   const fresh = saved && saved.routine === root.dataset.routine && Date.now() - (saved.savedAt || 0) < STALE_MS
     && Number.isInteger(saved.index) && saved.index >= 0 && saved.index < player.steps.length;
@@ -401,6 +497,13 @@ function boot() {
       player.live.textContent = 'Before your first routine, read "Before you start", then press Start routine.';
     }
   }
+}
+
+function boot() {
+  const player = new Player(root, root.dataset.routine, root.dataset.title, stepsFromPage());
+  // The diary is read once (a few milliseconds); a tap on Start before that waits for it.
+  player.holdsReady = todaysHolds().then((holds) => player.setHolds(holds));
+  player.holdsReady.then(() => resumeOrAutostart(player));
   keyboard(player);
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'hidden') player.leave();

@@ -96,11 +96,25 @@ export function adaptPlan(rules, { checkins, today, held = false, leaveOut = [],
     else if (w.improving) applies = tr.improving;
     if (!applies) continue;
     const routines = rule.routines.filter((id) => (routineMovements[id] || []).every((m) => !avoid.has(m)));
-    out.push({ id: rule.id, title: rule.title, text: rule.text, routines });
+    out.push({ id: rule.id, title: rule.title, text: rule.text, routines, holds: rule.holds || null });
   }
   // High pain and "next level" never go together: the gentler plan wins.
   const high = out.some((a) => a.id === 'high-pain');
   return { held: false, adaptations: high ? out.filter((a) => a.id !== 'improving') : out };
+}
+
+/** The shorter holds today's plan asks for ({ fraction, min_seconds, kinds } from the
+ * adaptation that applies, e.g. high pain), or null for the usual holds. */
+export function holdsFor(plan) {
+  const rule = (plan && plan.adaptations ? plan.adaptations : []).find((a) => a.holds);
+  return rule ? { ...rule.holds, adaptation: rule.id } : null;
+}
+
+/** A hold of `seconds` under `holds`: `fraction` of it, never below `min_seconds`, and
+ * never longer than it was. Without holds, unchanged. */
+export function holdSeconds(seconds, holds) {
+  if (!holds) return seconds;
+  return Math.min(seconds, Math.max(holds.min_seconds, Math.round(seconds * holds.fraction)));
 }
 
 /**

@@ -12,10 +12,10 @@ import {
   adaptPlan, addDays, beforeAfter, dailyFacts, dateRange, insights, safetyOffer, trend,
 } from './progress-rules.js';
 import { laneChart, lineChart, pairChart, shortDate } from './charts.js';
+import rules from './progress-data.js';
 import { $, el } from './dom.js';
 
 const data = appData();
-const rules = JSON.parse(document.getElementById('progress-rules').textContent);
 const FIELDS = ['pain', 'interference', 'stiffness', 'stress'];
 const routineTitles = Object.fromEntries(Object.entries(data.routines).map(([id, r]) => [id, r.title]));
 const reminderTitles = Object.fromEntries(Object.entries(data.reminders).map(([id, r]) => [id, r.title]));
@@ -374,9 +374,14 @@ async function main() {
   document.addEventListener(HOLD_EVENT, render);
   render();
   performance.mark('mbr-progress-ready');
+  // Opened from the check-in reminder or prompt (/progress#checkin): the first answer
+  // has focus, so a keyboard or screen reader starts where a finger would.
+  const focusCheckin = () => { if (window.location.hash === '#checkin') $('checkin-form').elements[FIELDS[0]].focus(); };
+  focusCheckin();
+  window.addEventListener('hashchange', focusCheckin);
 }
 
-if (data && $('checkin-form')) {
+if ($('checkin-form')) {
   main().catch((err) => {
     // IndexedDB unavailable (some private modes): say so instead of an empty page.
     console.warn('Progress diary unavailable:', err);

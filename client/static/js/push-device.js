@@ -97,9 +97,10 @@ export async function queueUntold(type, action, { minutes = null, id = null, at 
   });
 }
 
+// A glass drunk and "not today" are "done" for the schedule; a start or check-in is
+// nothing the server needs (server/reminders/schemas.py SERVER_ACTIONS).
 function serverAction(action) {
-  if (action === 'drank') return 'done';
-  return action === 'snooze' || action === 'done' ? action : null;
+  return Object.hasOwn(DEVICE.server_actions, action) ? DEVICE.server_actions[action] : null;
 }
 
 // Whether an answer means "do not send this again": a success, or a refusal that a

@@ -7,7 +7,9 @@
 // Reminders fall on a fixed grid: one interval after each active window opens, then
 // every interval until it closes (the close included). A window whose end is not after
 // its start runs past midnight and belongs to the day it starts on; equal times make a
-// whole day. Slots are wall-clock times in the plan's IANA time zone: a time the clock
+// whole day. An entry whose interval is the server's `once_interval` (0) rings once as
+// each window opens instead: a daily reminder at a chosen time is one window from that
+// time to midnight (dailyEntry). Slots are wall-clock times in the plan's IANA time zone: a time the clock
 // skips never fires, a time it shows twice fires once, at its first occurrence.
 //
 // Instants are milliseconds since the epoch (UTC). An entry is the page's plan item:
@@ -23,7 +25,7 @@ const MINUTES_PER_DAY = 1440;
 
 let config = null;
 
-const REQUIRED = ['day_names', 'min_interval', 'max_interval', 'snooze_choices', 'search_days', 'grace_seconds'];
+const REQUIRED = ['day_names', 'min_interval', 'max_interval', 'once_interval', 'snooze_choices', 'search_days', 'grace_seconds'];
 
 /** Take the server's constants (the page data's `reminder_rules`). Call once before
  * anything else; a missing or malformed value throws rather than guessing. */
@@ -34,13 +36,14 @@ export function configure(constants) {
   if (!Array.isArray(dayNames) || dayNames.length !== 7 || !Array.isArray(snoozeChoices)) {
     throw new Error('reminder rules: day_names must list 7 days and snooze_choices be a list');
   }
-  for (const key of ['min_interval', 'max_interval', 'search_days', 'grace_seconds']) {
+  for (const key of ['min_interval', 'max_interval', 'once_interval', 'search_days', 'grace_seconds']) {
     if (!Number.isInteger(constants[key]) || constants[key] < 0) throw new Error(`reminder rules: ${key} must be a whole number`);
   }
   config = Object.freeze({
     dayNames: Object.freeze([...dayNames]),
     minInterval: constants.min_interval,
     maxInterval: constants.max_interval,
+    onceInterval: constants.once_interval,
     snoozeChoices: Object.freeze([...snoozeChoices]),
     searchDays: constants.search_days,
     graceMs: constants.grace_seconds * 1000,
@@ -49,7 +52,7 @@ export function configure(constants) {
 }
 
 /** The constants configure() was given: { dayNames, minInterval, maxInterval,
- * snoozeChoices, searchDays, graceMs }. */
+ * onceInterval, snoozeChoices, searchDays, graceMs }. */
 export function constants() {
   if (config === null) throw new Error('reminder rules: call configure() with the server\'s constants first');
   return config;
@@ -203,13 +206,15 @@ function activeDays(entry) {
  * next day), sorted, without repeats. An interval outside the server's limits throws,
  * as the server refuses it (and a zero or negative one would never end the loop). */
 export function slotMinutes(entry) {
-  const { minInterval, maxInterval } = constants();
-  if (!Number.isInteger(entry.interval) || entry.interval < minInterval || entry.interval > maxInterval) {
+  const { minInterval, maxInterval, onceInterval } = constants();
+  const once = entry.interval === onceInterval;
+  if (!once && (!Number.isInteger(entry.interval) || entry.interval < minInterval || entry.interval > maxInterval)) {
     throw new RangeError(`interval must be ${minInterval}-${maxInterval} minutes`);
   }
   const minutes = new Set();
   for (const w of windowsOf(entry)) {
-    for (let m = w.start + entry.interval; m <= w.stop; m += entry.interval) minutes.add(m);
+    if (once) minutes.add(w.start);
+    else for (let m = w.start + entry.interval; m <= w.stop; m += entry.interval) minutes.add(m);
   }
   return [...minutes].sort((a, b) => a - b);
 }
@@ -223,6 +228,12 @@ export function minutesByWeekday(entry) {
   const days = activeDays(entry);
   return [0, 1, 2, 3, 4, 5, 6].map((d) => [...new Set([...(days.has(d) ? own : []), ...(days.has((d + 6) % 7) ? spill : [])])]
     .sort((a, b) => a - b));
+}
+
+/** A reminder once a day at `time` ('HH:MM', 00:00 to 23:59) on `days` (day names):
+ * one window from that time to midnight, so a snooze can still ring that evening. */
+export function dailyEntry(type, time, days) {
+  return { type, interval: constants().onceInterval, windows: [{ start: time, end: '24:00' }], days };
 }
 
 /** Every slot with start <= t < end, in order (instants); at most `limit` of them. */

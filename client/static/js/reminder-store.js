@@ -5,7 +5,7 @@
 import DEVICE from './reminder-data.js';
 import { KEYS, read, write } from './storage.js';
 import { localDate } from './dom.js';
-import { configure, doneNotBefore, endOfLocalDay, latestWithinGrace, nextDue, parseHHMM, snoozeUntil } from './reminder-rules.js';
+import { configure, dailyEntry, doneNotBefore, endOfLocalDay, latestWithinGrace, nextDue, parseHHMM, snoozeUntil } from './reminder-rules.js';
 import { currentHold } from './safety.js';
 
 export const RULES = configure(DEVICE.rules);
@@ -39,13 +39,19 @@ export function fittingTypes(choices) {
   return fitting.size ? [...fitting] : ['posture-break'].filter((t) => TYPES[t]);
 }
 
+// One type's settings as content/ suggests them: an interval, or for a daily reminder
+// its time on every day. Daily reminders (the check-in) are never on by themselves.
+function typeDefaults(r, on) {
+  return r.daily ? { on: false, time: r.time, days: [...RULES.dayNames] } : { on, interval: r.interval };
+}
+
 // Defaults: the fitting types, intervals from content/, 09:00-17:30 on weekdays.
 export function defaultSettings(choices) {
   const fitting = fittingTypes(choices);
   const types = {};
   let target = 8;
   for (const [id, r] of Object.entries(TYPES)) {
-    types[id] = { on: fitting.includes(id), interval: r.interval };
+    types[id] = typeDefaults(r, fitting.includes(id));
     if (r.daily_target) target = r.daily_target;
   }
   return {
@@ -58,8 +64,14 @@ export function defaultSettings(choices) {
   };
 }
 
+export function isDaily(type) {
+  return Boolean(TYPES[type] && TYPES[type].daily);
+}
+
 export function entryFor(settings, type) {
-  return { type, interval: settings.types[type].interval, windows: settings.windows, days: settings.days };
+  const t = settings.types[type];
+  if (isDaily(type)) return dailyEntry(type, t.time, t.days);
+  return { type, interval: t.interval, windows: settings.windows, days: settings.days };
 }
 
 function emptyStore() {
@@ -79,7 +91,11 @@ export function loadStore() {
   }
   if (!knownZone(store.settings.timezone)) store.settings.timezone = deviceTimeZone();
   for (const [id, r] of Object.entries(TYPES)) {
-    if (!store.settings.types[id]) store.settings.types[id] = { on: false, interval: r.interval };
+    const t = store.settings.types[id];
+    // A type new to this phone starts off; one stored in another shape (a type that
+    // changed between daily and every so often) gets its defaults, keeping on/off.
+    if (!t) store.settings.types[id] = typeDefaults(r, false);
+    else if (r.daily ? !(t.time && t.days) : !t.interval) store.settings.types[id] = typeDefaults(r, t.on);
   }
   for (const id of Object.keys(store.settings.types)) if (!TYPES[id]) delete store.settings.types[id];
   return store;
@@ -116,7 +132,8 @@ export function pausedBySafetyHold() {
 export function serverPlan(settings, paused = pausedBySafetyHold()) {
   const reminders = {};
   for (const [type, t] of Object.entries(settings.types)) {
-    if (t.on && !paused.includes(type)) reminders[type] = { interval: t.interval, windows: settings.windows, days: settings.days };
+    if (!t.on || paused.includes(type)) continue;
+    reminders[type] = isDaily(type) ? { time: t.time, days: t.days } : { interval: t.interval, windows: settings.windows, days: settings.days };
   }
   return { timezone: settings.timezone, reminders };
 }
@@ -126,6 +143,13 @@ export function validateSettings(settings) {
   const { minInterval, maxInterval } = RULES;
   for (const [type, t] of Object.entries(settings.types)) {
     if (!TYPES[type]) problems.push(`Unknown reminder type ${type}.`);
+    if (isDaily(type)) {
+      // A time of day (24:00 is an end, not a time) and at least one day, when on.
+      const minutes = parseHHMM(t.time);
+      if (Number.isNaN(minutes) || minutes >= 1440) problems.push({ field: `time-${type}`, text: `Give the ${TYPES[type].title.toLowerCase()} a time.` });
+      if (t.on && !(t.days || []).length) problems.push({ field: `days-${type}`, text: `Pick at least one day for the ${TYPES[type].title.toLowerCase()}.` });
+      continue;
+    }
     if (!Number.isInteger(t.interval) || t.interval < minInterval || t.interval > maxInterval) {
       problems.push({ field: `interval-${type}`, text: `Choose ${minInterval} to ${maxInterval} minutes.` });
     }
@@ -181,14 +205,15 @@ export function dueSince(store, now = Date.now()) {
   return due;
 }
 
-/** Apply what the person did with a reminder (start, snooze, done, drank) to the store;
+/** Apply what the person did with a reminder (start, snooze, done, drank; on the daily
+ * check-in checkin, snooze and skip = "not today") to the store;
  * `id` is the reminder's id when it came from one. A glass drunk counts toward today
  * and, like "done", moves the next drink reminder on. */
 export function applyAction(store, type, action, { minutes = DEVICE.snooze_minutes, at = new Date(), id = null } = {}) {
   const { state, settings } = store;
   if (action === 'snooze') {
     state.snoozed[type] = snoozeUntil(at.getTime(), minutes);
-  } else if (action === 'done' || action === 'drank') {
+  } else if (action === 'done' || action === 'drank' || action === 'skip') {
     delete state.snoozed[type];
     if (settings.types[type]) state.notBefore[type] = doneNotBefore(entryFor(settings, type), at.getTime());
   }

@@ -18,7 +18,7 @@
 // server has not had (tapped offline) are sent to it on load and when the phone comes
 // back online, once each (push-device.js sendQueued).
 import DEVICE from './reminder-data.js';
-import { el } from './dom.js';
+import { el, localDate } from './dom.js';
 import { reminderId } from './reminder-rules.js';
 import { CHANGED_EVENT, TYPES, applyAction, dueSince, glassesToday, loadStore, saveStore } from './reminder-store.js';
 import { deviceToken, sendQueued, tellServer, updateQueue } from './push-device.js';
@@ -111,6 +111,7 @@ function confirmation(type, action, minutes, store) {
   if (action === 'snooze') return `Snoozed for ${minutes} minutes.`;
   if (action === 'drank') return `Logged a glass: ${glassesToday(store)} of ${store.settings.target} today.`;
   if (action === 'done') return 'Done. Well moved.';
+  if (action === 'skip') return 'Okay. No more check-in reminders today.';
   return '';
 }
 
@@ -150,9 +151,9 @@ class Banner {
     const kind = TYPES[reminder.type];
     const actions = el('div', { class: 'actions' });
     for (const action of kind.actions) {
-      if (action === 'start') {
-        const link = el('a', { class: 'btn btn-primary', id: 'banner-start', href: kind.opens }, TITLES.start);
-        link.addEventListener('click', () => this.done('start', 0));
+      if (action === 'start' || action === 'checkin') {
+        const link = el('a', { class: 'btn btn-primary', id: `banner-${action}`, href: kind.opens }, TITLES[action]);
+        link.addEventListener('click', () => this.done(action, 0));
         actions.append(link);
       } else if (action === 'snooze') {
         for (const minutes of DEVICE.rules.snooze_choices) {
@@ -185,6 +186,20 @@ class Banner {
 
 // --- The watcher ---------------------------------------------------------------------
 
+// The daily check-in reminder has nothing to ask once today's check-in is in the diary
+// (on this device: the server never learns about check-ins). The diary module loads only
+// when that reminder falls due.
+async function alreadyCheckedIn(type) {
+  if (!TYPES[type] || !TYPES[type].actions.includes('checkin') || !('indexedDB' in window)) return false;
+  try {
+    const { checkinOn } = await import('./diary.js');
+    return Boolean(await checkinOn(localDate()));
+  } catch (err) {
+    console.warn('Could not read the diary; showing the check-in reminder.', err);
+    return false;
+  }
+}
+
 async function workerRegistration() {
   if (!('serviceWorker' in navigator)) return null;
   try {
@@ -202,6 +217,7 @@ export class Watcher {
   }
 
   async show(type, due) {
+    if (await alreadyCheckedIn(type)) return false;
     const id = reminderId(type, due);
     if (!(await claim(id))) return false;
     const registration = 'Notification' in window && Notification.permission === 'granted' ? await workerRegistration() : null;
@@ -281,7 +297,7 @@ export class Watcher {
     const action = params.get('action');
     const id = params.get('reminder') || '';
     const type = id.split(':')[0];
-    if (!ACTIONS.has(action) || action === 'start' || !TYPES[type] || !TYPES[type].actions.includes(action)) return;
+    if (!ACTIONS.has(action) || action === 'start' || action === 'checkin' || !TYPES[type] || !TYPES[type].actions.includes(action)) return;
     const store = loadStore();
     if (!store.log.some((e) => e.id === id && e.action === action)) {
       const updated = await act(type, action, { id });

@@ -5,7 +5,7 @@
 import { $, el, setStatus, timeLabel, withTimeout } from './dom.js';
 import { dateWords } from './format.js';
 import {
-  CHANGED_EVENT, MAX_WINDOWS, TYPES, deviceTimeZone, glassesToday, loadStore, overTarget, pausedBySafetyHold,
+  CHANGED_EVENT, MAX_WINDOWS, TYPES, deviceTimeZone, glassesToday, isDaily, loadStore, overTarget, pausedBySafetyHold,
   saveStore, serverPlan, togglePause, upcoming, validateSettings,
 } from './reminder-store.js';
 import {
@@ -37,8 +37,14 @@ class RemindersPage {
   fillForm() {
     const s = this.store.settings;
     for (const type of typeIds) {
-      $(`on-${type}`).checked = Boolean(s.types[type].on);
-      $(`interval-${type}`).value = s.types[type].interval;
+      const t = s.types[type];
+      $(`on-${type}`).checked = Boolean(t.on);
+      if (isDaily(type)) {
+        $(`time-${type}`).value = t.time;
+        for (const box of form.querySelectorAll(`input[name="days-${type}"]`)) box.checked = t.days.includes(box.value);
+      } else {
+        $(`interval-${type}`).value = t.interval;
+      }
     }
     if ($('daily-target')) $('daily-target').value = s.target;
     showTargetWarning('target-warning-plan', s.target);
@@ -93,7 +99,11 @@ class RemindersPage {
   settingsFromForm() {
     const s = this.store.settings;
     const types = {};
-    for (const type of typeIds) types[type] = { on: $(`on-${type}`).checked, interval: Number($(`interval-${type}`).value) };
+    for (const type of typeIds) {
+      types[type] = isDaily(type)
+        ? { on: $(`on-${type}`).checked, time: $(`time-${type}`).value, days: [...form.querySelectorAll(`input[name="days-${type}"]:checked`)].map((b) => b.value) }
+        : { on: $(`on-${type}`).checked, interval: Number($(`interval-${type}`).value) };
+    }
     const target = $('daily-target') ? Number($('daily-target').value) : s.target;
     return {
       timezone: $('timezone').value || deviceTimeZone(),
@@ -193,7 +203,7 @@ class RemindersPage {
       list.replaceChildren();
       return;
     }
-    const words = { done: 'done', snooze: 'snoozed', start: 'started' };
+    const words = { done: 'done', snooze: 'snoozed', start: 'started', checkin: 'opened', skip: 'not today' };
     const days = [...byDay.keys()].sort().reverse().slice(0, 14);
     list.replaceChildren(...days.map((date) => {
       const parts = [...byDay.get(date)].map(([key, n]) => {

@@ -10,6 +10,7 @@
 //   is asked as a number and answers every age band.
 // - Follow-ups are asked only when one of their `ask_if` questions was yes or not sure.
 import { UNSURE, evaluate, unanswered } from './screening-rules.js';
+import rules from './screening-data.js';
 import { KEYS, read, write, localDate } from './storage.js';
 import { fillNumbers, localHelp } from './emergency.js';
 import { HOLD_LEVELS, assessedButton, callButtons, currentHold, holdChanged, urgentAction } from './safety.js';
@@ -18,7 +19,6 @@ import { PROPOSED_QUESTION, diaryProposal } from './diary-proposal.js';
 
 const app = document.getElementById('screening-app');
 const staticView = document.getElementById('screening-static');
-const rules = JSON.parse(document.getElementById('screening-rules').textContent);
 const historySection = document.getElementById('screening-history-section');
 const historyList = document.getElementById('screening-history');
 

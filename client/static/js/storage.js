@@ -12,6 +12,7 @@
 // The same schemas check imports (transfer.js) in strict mode: any problem refuses the
 // file. Keys such as __proto__ are refused everywhere.
 import DEVICE from './reminder-data.js';
+import APP_DATA from './app-data.js';
 import { localDate } from './dom.js';
 
 export { localDate };
@@ -211,6 +212,7 @@ const DATE = text({ max: 10, pattern: /^\d{4}-\d{2}-\d{2}$/, what: 'a date (YYYY
 const INSTANT = text({ max: 40, pattern: /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/, what: 'a date and time' });
 const ID = text({ max: 64, pattern: /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, what: 'an id' });
 const HHMM = text({ max: 5, pattern: /^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, what: 'a time (HH:MM)' });
+const TIME_OF_DAY = text({ max: 5, pattern: /^([01]\d|2[0-3]):[0-5]\d$/, what: 'a time of day (HH:MM)' });
 const ANSWER = oneOf([true, false, 'unsure']);
 const EPOCH_MS = number({ min: 0, max: 8.64e15 });
 const RULES = DEVICE.rules;
@@ -262,9 +264,12 @@ export const SCHEMAS = {
       timezone: text({ max: 64, pattern: /^[A-Za-z0-9_+\-/]{1,64}$/, what: 'a time zone' }),
       windows: list(object({ start: HHMM, end: HHMM }), { max: DEVICE.max_windows, min: 1 }),
       days: list(oneOf(RULES.day_names), { max: 7, min: 1 }),
+      // Every so often: an interval; once a day (the check-in): its own time and days.
       types: record(object({
         on: boolean(),
-        interval: number({ min: RULES.min_interval, max: RULES.max_interval, integer: true, def: 30 }),
+        interval: optional(number({ min: RULES.min_interval, max: RULES.max_interval, integer: true, def: 30 })),
+        time: optional(TIME_OF_DAY),
+        days: optional(list(oneOf(RULES.day_names), { max: 7, min: 1 })),
       }), { max: 20 }),
       target: number({ min: 1, max: 20, integer: true, def: 8 }),
       custom: boolean(),
@@ -278,7 +283,7 @@ export const SCHEMAS = {
     log: optional(list(object({
       date: DATE,
       type: ID,
-      action: oneOf(['start', 'snooze', 'done', 'drank']),
+      action: oneOf(Object.keys(DEVICE.action_titles)),
       at: INSTANT,
       id: optional(text({ max: 100 })),
     }), { max: 5000 })),
@@ -426,13 +431,9 @@ export function storedBytes() {
   return total;
 }
 
+/** The content slice the plan, settings, progress and reminder screens work from
+ * (choices, causes, routines, reminders and the reminder constants): the generated
+ * app-data.js (server/pages.py app_data), the same object on every page. */
 export function appData() {
-  const node = document.getElementById('app-data');
-  if (!node) return null;
-  try {
-    return JSON.parse(node.textContent);
-  } catch (err) {
-    console.warn('The page data could not be read.', err);
-    return null;
-  }
+  return APP_DATA;
 }

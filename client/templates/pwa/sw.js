@@ -224,9 +224,9 @@ async function firstShowing(id) {
 function reminderActions(actions) {
   const all = actions.map((a) => ({ action: a.action, title: a.title }));
   const max = (self.Notification && Notification.maxActions) || all.length;
-  // Chrome shows two buttons. Tapping the notification itself starts the routine, so
-  // the two buttons are the things a tap cannot do.
-  return max >= all.length ? all : all.filter((a) => a.action !== 'start').slice(0, max);
+  // Chrome shows two buttons. Tapping the notification itself starts the routine (or
+  // opens the check-in), so the two buttons are the things a tap cannot do.
+  return max >= all.length ? all : all.filter((a) => a.action !== 'start' && a.action !== 'checkin').slice(0, max);
 }
 
 // The reminder a message describes: a Declarative Web Push payload, or (from an older
@@ -253,7 +253,7 @@ function startUrl(type) {
   const template = type && REMINDER_PAYLOADS[type];
   // Only ever this app: the path of the payload's link, on this origin.
   const target = new URL(template ? template.notification.navigate : '/', self.location.origin);
-  return target.pathname + target.search;
+  return target.pathname + target.search + target.hash;
 }
 
 async function windowClients() {
@@ -308,11 +308,10 @@ async function writeQueue(queue) {
   await cache.put(QUEUE_KEY, new Response(JSON.stringify(queue.slice(-200)), { headers: { 'Content-Type': 'application/json' } }));
 }
 
-// What the server hears for an action: a glass drunk is "done" for the schedule; a
-// start changes nothing there.
+// What the server hears for an action: a glass drunk and "not today" are "done" for the
+// schedule; a start or a check-in changes nothing there.
 function serverAction(action) {
-  if (action === 'drank') return 'done';
-  return action === 'snooze' || action === 'done' ? action : null;
+  return Object.hasOwn(REMINDER_CLIENT.server_actions, action) ? REMINDER_CLIENT.server_actions[action] : null;
 }
 
 async function recordAction(action, data) {
@@ -389,15 +388,17 @@ async function openApp(url) {
 async function handleNotificationClick(notification, action) {
   const data = notification.data || {};
   notification.close();
-  if (action === 'snooze' || action === 'done' || action === 'drank') {
+  if (action === 'snooze' || action === 'done' || action === 'drank' || action === 'skip') {
     // Queued (the page keeps the history and counts a glass toward today) and sent.
     await recordAction(action, data);
     return null;
   }
-  // A tap on a reminder with a routine starts it (and is history); on one without (a
-  // drink) it only opens the app where the glasses are counted.
+  // A tap on a reminder with a routine starts it (and is history), on the daily check-in
+  // it opens the check-in; on one without either (a drink) it only opens the app where
+  // the glasses are counted.
   const kind = data.type ? REMINDER_CLIENT.types[data.type] : null;
   if (kind && kind.actions.includes('start')) await recordAction('start', data);
+  else if (kind && kind.actions.includes('checkin')) await recordAction('checkin', data);
   return openApp(startUrl(data.type));
 }
 
