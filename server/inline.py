@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from . import security
 from .assets import Assets
+from .minify import strip_js_comments
 
 STYLESHEET = "css/app.css"
 HOLD_RULE = "js/hold-rule.js"
@@ -72,7 +73,7 @@ def init_app(app: Flask, assets: Assets) -> None:
     if "</style" in css.lower():
         raise RuntimeError(f"client/static/{STYLESHEET} cannot be inlined: it contains '</style'")
     with app.app_context():
-        script = first_paint_script(assets)
+        script = strip_js_comments(first_paint_script(assets))  # every page carries it
     if "</script" in script.lower():
         raise RuntimeError("the first-paint script cannot be inlined: it contains '</script'")
     app.jinja_env.globals.update(inline_css=Markup(css), first_paint_js=Markup(script))
