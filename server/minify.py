@@ -6,11 +6,11 @@ byte of it is paid by each install (issue 14: the whole offline install has a bu
 for the stylesheet, by every page, which carries it inline within the first round trip.
 There is no front-end build step, so the server trims them as it loads them:
 
-- `strip_js_comments` drops whole-line comments, trailing whitespace and blank lines from
-  a script. It never rewrites code: a small scanner follows strings, template literals
-  (with `${}` nesting), regular expression literals and comments, so nothing inside a
-  string or a template is touched; when the scanner cannot follow a file to a clean end
-  it returns the file unchanged.
+- `strip_js_comments` drops comments, indentation, trailing whitespace and blank lines
+  from a script. It never rewrites code or joins lines: a small scanner follows strings,
+  template literals (with `${}` nesting), regular expression literals and comments, so
+  nothing inside a string or a template is touched; when the scanner cannot follow a
+  file to a clean end it returns the file unchanged.
 - `minify_css` drops comments and the whitespace CSS does not need, keeping every space
   that means something (descendant combinators, `and (` in media queries, `+` and `-`
   inside `calc()`, strings, custom property values).
@@ -21,6 +21,7 @@ against Chromium's computed styles.
 
 from __future__ import annotations
 
+import bisect
 import re
 
 __all__ = ["strip_js_comments", "minify_css"]
@@ -36,6 +37,8 @@ _REGEX_AFTER_WORDS = frozenset({
     "return", "typeof", "instanceof", "in", "of", "new", "delete", "void", "throw", "case",
     "do", "else", "yield", "await",
 })
+# Punctuators that never merge with a neighbour into another token (and spaces).
+_NEVER_JOINED = frozenset("()[]{};, \t")
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
 
 
@@ -161,12 +164,13 @@ def _scan_js(text: str) -> tuple[dict[int, int], set[int]]:
 
 
 def strip_js_comments(text: str) -> str:
-    """The script without its whole-line comments (`//` lines and `/* */` blocks that
-    have only spaces around them), trailing spaces and blank lines.
+    """The script without its comments, indentation, trailing spaces and blank lines.
 
-    Only lines that start in plain code are touched, so template literals and strings
-    keep every character. Comments that share a line with code stay (removing them saves
-    little and needs more care). Text the scanner cannot follow comes back unchanged.
+    Only what lies in plain code is touched: template literals and strings keep every
+    character, and every line break between two tokens stays (automatic semicolon
+    insertion depends on them). A block comment that runs on from code onto later lines
+    is kept as written (rare; not worth the care). Text the scanner cannot follow comes
+    back unchanged.
     """
     if "\u2028" in text or "\u2029" in text:
         # JavaScript ends a line comment at these too; not worth following: keep as is.
@@ -175,39 +179,61 @@ def strip_js_comments(text: str) -> str:
         comments, code_newlines = _scan_js(text)
     except _Unscannable:
         return text
+    starts = sorted(comments)
     n = len(text)
     out: list[str] = []
     i = 0
     while i < n:
         line_end = text.find("\n", i)
         line_end = n if line_end == -1 else line_end
-        starts_in_code = i == 0 or (i - 1) in code_newlines
-        if starts_in_code:
-            j = i
-            while j < line_end and text[j] in " \t":
-                j += 1
-            if j in comments:
-                # A comment first on the line: drop it (and every line it spans) when
-                # nothing but spaces follows it.
-                k = comments[j]
-                while k < n and text[k] in " \t":
-                    k += 1
-                if k == n or (text[k] == "\n" and k in code_newlines):
-                    i = k + 1
-                    continue
-            if j == line_end and (line_end == n or line_end in code_newlines):
-                i = line_end + 1  # a blank line
+        ends_in_code = line_end == n or line_end in code_newlines
+        if not (i == 0 or (i - 1) in code_newlines):
+            # The line starts inside a template literal or a comment: as written (its
+            # trailing spaces are code's only when the line ends in code).
+            line = text[i:line_end]
+            out.append(line.rstrip(" \t") if ends_in_code else line)
+            i = line_end + 1
+            continue
+        j = i
+        while j < line_end and text[j] in " \t":
+            j += 1
+        if j in comments:
+            # A comment first on the line: drop it (and every line it spans) when
+            # nothing but spaces follows it.
+            k = comments[j]
+            while k < n and text[k] in " \t":
+                k += 1
+            if k == n or (text[k] == "\n" and k in code_newlines):
+                i = k + 1
                 continue
-        line = text[i:line_end]
-        if line_end == n or line_end in code_newlines:
-            # The line ends in code (or a trailing comment): its trailing spaces are code's.
+        line = _without_comments(text, j, line_end, comments, starts)
+        if ends_in_code:
             line = line.rstrip(" \t")
-        out.append(line)
+        if line or not ends_in_code:
+            out.append(line)  # (a line left empty, blank or all comments, goes)
         i = line_end + 1
     result = "\n".join(out)
     if text.endswith("\n") and result:
         result += "\n"
     return result
+
+
+def _without_comments(text: str, start: int, end: int, comments: dict[int, int], starts: list[int]) -> str:
+    """text[start:end] (one line, from its first token) without the comments that begin
+    and end on it, and without the spaces before each."""
+    pieces: list[str] = []
+    pos = start
+    for comment in starts[bisect.bisect_left(starts, start):]:
+        if comment >= end or comments[comment] > end:
+            break  # past the line, or a block comment that runs onto the next lines
+        pieces.append(text[pos:comment].rstrip(" \t"))
+        pos = comments[comment]
+        # Two tokens the comment kept apart (`a/* x */b`, `+/* x */+`) stay apart.
+        joined = "".join(pieces)
+        if (pos < end and joined and text[pos] not in _NEVER_JOINED and joined[-1] not in _NEVER_JOINED):
+            pieces.append(" ")
+    pieces.append(text[pos:end])
+    return "".join(pieces).lstrip(" \t")
 
 
 # --- CSS ------------------------------------------------------------------------------

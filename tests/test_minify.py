@@ -116,11 +116,11 @@ TRICKY = {
         "const t = `first line   \n// not a comment\n   /* nor this */   \n\nlast`;\n"
         "export default t;\n",
     ),
-    # Nested templates inside `${}`, with braces of their own.
+    # Nested templates inside `${}`, with braces of their own; indentation in code goes.
     "nested": (
-        "const a = `x ${ `y ${ {k: `\n// kept\n`}.k } z` }\n// kept too\n`;\n"
-        "  // dropped\nconst b = { c: `${a}` };\n",
-        "const a = `x ${ `y ${ {k: `\n// kept\n`}.k } z` }\n// kept too\n`;\n"
+        "const a = `x ${ `y ${ {k: `\n  // kept\n`}.k } z` }\n// kept too\n`;\n"
+        "  // dropped\n    const b = { c: `${a}` }; // dropped\n",
+        "const a = `x ${ `y ${ {k: `\n  // kept\n`}.k } z` }\n// kept too\n`;\n"
         "const b = { c: `${a}` };\n",
     ),
     # A regular expression with quotes, a backtick and `//` in it; a division after it.
@@ -130,22 +130,39 @@ TRICKY = {
         "const re = /['\"`]\\/\\/[/*]/g;\nconst half = 10 / 2 / 1;\n"
         "const r2 = x.split(/\\//);\nif (ok) { return /`/.test(s) }\n",
     ),
-    # URLs in strings; a comment after code on the same line stays.
+    # URLs in strings stay; comments after code go, with the spaces before them.
     "urls": (
-        "const u = 'https://example.org/a'; // trailing comment stays\n"
+        "const u = 'https://example.org/a'; // trailing comment\n"
         "const v = \"//cdn\";\n/* a block\n   over lines */\nconst w = '/*';   \n\n\n",
-        "const u = 'https://example.org/a'; // trailing comment stays\n"
+        "const u = 'https://example.org/a';\n"
         "const v = \"//cdn\";\nconst w = '/*';\n",
     ),
-    # A block comment followed by code on its last line stays whole.
+    # A block comment followed by code on its last line stays whole; one inside a line
+    # goes, leaving a space where it kept two tokens apart.
     "block-then-code": (
-        "/* one\n two */ const x = 1;\n/** doc */\nfunction f() {\n  return x; /* end */\n}\n",
-        "/* one\n two */ const x = 1;\nfunction f() {\n  return x; /* end */\n}\n",
+        "/* one\n two */ const x = 1;\n/** doc */\nfunction f(/* no args */) {\n"
+        "  return x/* end */+x; /* a */ /* b */\n}\n",
+        "/* one\n two */ const x = 1;\nfunction f() {\nreturn x +x;\n}\n",
+    ),
+    # `+/**/+` is two plus signs, not an increment.
+    "kept-apart": (
+        "let a = 1, b = 2;\nlet c = a +/* apart */+b;\nlet d = a/**/;\n",
+        "let a = 1, b = 2;\nlet c = a + +b;\nlet d = a;\n",
+    ),
+    # A block comment that starts after code and runs onto the next line stays.
+    "code-then-block": (
+        "const y = 2; /* runs\n   on */ const z = y;\n",
+        "const y = 2; /* runs\n   on */ const z = y;\n",
     ),
     # A line continuation inside a string.
     "continuation": (
-        "const s = 'a \\\n// inside the string';\n// outside\n",
-        "const s = 'a \\\n// inside the string';\n",
+        "const s = 'a \\\n  // inside the string';\n// outside\n",
+        "const s = 'a \\\n  // inside the string';\n",
+    ),
+    # A line break a comment held stays: `a` and `(b)` are two statements.
+    "asi": (
+        "let a = 1 /* one */\n/* two */\n(function () {})()\n",
+        "let a = 1\n(function () {})()\n",
     ),
 }
 
