@@ -3,6 +3,11 @@
 Every file under client/static is read once at start-up. Its URL carries a hash of its
 bytes (`?v=`), so the browser may cache it forever, and the service worker's cache name
 is a hash over everything the app needs offline.
+
+Scripts and stylesheets are served trimmed (server/minify.py: whole-line comments out of
+the scripts, comments and needless whitespace out of the stylesheet): the repository
+keeps the readable sources, the browser gets the smaller bytes, and the hashes are of
+the bytes served.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from pathlib import Path
 from flask import Blueprint, Flask, abort, current_app, request
 
 from .http import Body
+from .minify import minify_css, strip_js_comments
 
 bp = Blueprint("assets", __name__)
 
@@ -34,12 +40,16 @@ TYPES = {
     ".json": "application/json",
     ".ico": "image/x-icon",
 }
+# What each kind of text file goes through before it is served (and hashed).
+MINIFIERS = {".js": strip_js_comments, ".mjs": strip_js_comments, ".css": minify_css}
 
 
 class Assets:
     def __init__(self, static_dir: Path, generated: Mapping[str, str] | None = None):
         self.files: dict[str, Body] = {}
         self.hashes: dict[str, str] = {}
+        # The text as written, for each file served trimmed (tests compare the two).
+        self.sources: dict[str, str] = {}
         for path in sorted(static_dir.rglob("*")):
             if not path.is_file() or path.name.startswith("."):
                 continue
@@ -49,6 +59,11 @@ class Assets:
 
     def _add(self, rel: str, data: bytes) -> None:
         suffix = Path(rel).suffix
+        minify = MINIFIERS.get(suffix)
+        if minify is not None:
+            source = data.decode("utf-8")
+            self.sources[rel] = source
+            data = minify(source).encode("utf-8")
         mimetype = TYPES.get(suffix) or mimetypes.guess_type(rel)[0]
         body = Body.of(data, mimetype or "application/octet-stream")
         self.files[rel] = body

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from .assets import IMMUTABLE, get_assets
 from .content import Content
 from .http import Body
 from .inline import LINKED_PARAM
+from .minify import strip_js_comments
 from .pages import page_urls, rendered_once
 from .reminders import Reminders
 
@@ -141,8 +141,9 @@ class Release:
 
     version: str
     entries: list[dict]  # {url, revision, fetch?}: the worker's precache manifest
-    sw: Body
+    sw: Body  # served without its whole-line comments (they stay in the template)
     pack: Body
+    sw_source: str  # the worker as rendered, comments and all (tests compare the two)
 
 
 def _fetch_url(url: str) -> str | None:
@@ -212,14 +213,8 @@ def _build_release(app: Flask) -> Release:
             icon=get_assets().url("icons/icon-192.png"),
             badge=get_assets().url("icons/badge-96.png"),
         )
-    return Release(version, entries, Body.of(strip_comments(sw), "text/javascript"), pack)
-
-
-def strip_comments(js: str) -> str:
-    """The worker without its whole-line comments: every browser downloads it on every
-    update check, and the comments are for us (they stay in the template)."""
-    js = re.sub(r"^[ \t]*/\*.*?\*/[ \t]*\n", "", js, flags=re.S | re.M)
-    return re.sub(r"^[ \t]*//.*\n", "", js, flags=re.M)
+    # Every browser downloads the worker on every update check; the comments are for us.
+    return Release(version, entries, Body.of(strip_js_comments(sw), "text/javascript"), pack, sw)
 
 
 _release_lock = threading.Lock()

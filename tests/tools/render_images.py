@@ -1,5 +1,7 @@
 """Render the app's PNG icons from their SVG sources, and the install-dialog screenshots
-from the running app, with Debian's Chromium. Run after changing an icon or a screen:
+from the running app, with Debian's Chromium, then make the files smaller (Debian's
+`pngquant` and `zopfli`: apt-get install pngquant zopfli). Run after changing an icon or a
+screen:
 
     python tests/tools/render_images.py icons
     python tests/tools/render_images.py screenshots http://127.0.0.1:8000
@@ -7,7 +9,10 @@ from the running app, with Debian's Chromium. Run after changing an icon or a sc
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
@@ -20,6 +25,26 @@ ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
+
+# Icons the offline install downloads are palette-quantized (at their sizes no change is
+# visible: at most 4/255 in any channel) and then recompressed; screenshots only
+# recompressed losslessly (zopflipng keeps every pixel).
+def shrink(path: Path, quantize: bool) -> None:
+    zopflipng, pngquant = shutil.which("zopflipng"), shutil.which("pngquant")
+    if zopflipng is None or (quantize and pngquant is None):
+        print(f"left {path.name} as drawn: install Debian's pngquant and zopfli to make it smaller")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        source = path
+        if quantize:
+            source = Path(tmp) / "quantized.png"
+            subprocess.run([pngquant, "--quality=90-100", "--speed", "1", "--strip", "--output", str(source),
+                            str(path)], check=True)
+        smaller = Path(tmp) / "smaller.png"
+        subprocess.run([zopflipng, "-y", "-m", str(source), str(smaller)], check=True, capture_output=True)
+        if smaller.stat().st_size < path.stat().st_size:
+            shutil.copyfile(smaller, path)
+
 
 # (output, source svg, size, transparent corners?)
 ICON_SET = [
@@ -42,6 +67,7 @@ def render_icons(browser) -> None:
         page.locator("svg").evaluate("s => { s.style.width = '100%'; s.style.height = '100%'; }")
         page.screenshot(path=str(ICONS / out), omit_background=True)
         page.close()
+        shrink(ICONS / out, quantize=True)
         print("wrote", ICONS / out)
 
 
@@ -57,6 +83,7 @@ def render_screenshots(browser, base: str) -> None:
         page.wait_for_load_state("networkidle")
         page.screenshot(path=str(SHOTS / name))
         context.close()
+        shrink(SHOTS / name, quantize=False)
         print("wrote", SHOTS / name)
 
 
