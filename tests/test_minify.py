@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from server.inline import first_paint_script
+from server import critical_css
+from server.inline import first_paint_script, module_loader_script
 from server.minify import minify_css, strip_js_comments
 from server.pwa import release
 
@@ -69,6 +70,8 @@ def served_scripts(app) -> dict[str, tuple[str, str, str]]:
     with app.app_context():
         scripts["first-paint (inline)"] = (first_paint_script(assets), app.extensions["mbr_inline"]["script"],
                                            "script")
+        scripts["module loader (inline)"] = (module_loader_script(assets), app.extensions["mbr_inline"]["loader"],
+                                             "script")
     return scripts
 
 
@@ -76,7 +79,7 @@ def test_every_served_script_is_the_same_program_as_its_source(app):
     scripts = served_scripts(app)
     on_disk = {f"js/{p.name}" for p in JS_DIR.glob("*.js")}
     assert on_disk and on_disk <= set(scripts), on_disk - set(scripts)
-    generated = set(scripts) - on_disk - {"sw.js", "first-paint (inline)"}
+    generated = set(scripts) - on_disk - {"sw.js", "first-paint (inline)", "module loader (inline)"}
     assert generated, "the generated modules (regions, reminder data) are checked too"
     # The module on disk is what the app holds as its source.
     for name in on_disk:
@@ -96,8 +99,8 @@ def test_the_served_bytes_are_the_minified_sources(app, client):
     assert assets.sources["css/app.css"] == css
     served = client.get("/static/css/app.css").get_data(as_text=True)
     assert served == minify_css(css) != css
-    # The same minified text is inline in every page (its CSP hash: tests/test_pages.py).
-    assert app.extensions["mbr_inline"]["style"] == served
+    # Pages inline their own rules of the same minified text (tests/test_critical_css.py).
+    assert app.extensions["mbr_inline"]["rules"] == critical_css.parse(served)
     for name in ("js/app.js", "js/storage.js"):
         body = client.get(f"/static/{name}").get_data(as_text=True)
         assert body == strip_js_comments((ROOT / "client/static" / name).read_text(encoding="utf-8"))
