@@ -146,6 +146,9 @@ class Release:
     sw_source: str  # the worker as rendered, comments and all (tests compare the two)
 
 
+_MODULE_SOURCES = re.compile(r'<script type="text/x-module" data-src="([^"]+)"')
+
+
 def _fetch_url(url: str) -> str | None:
     """Where the worker fetches a file from, when not from its cache key: pages in their
     variant linking the precached stylesheet; scripts at the unversioned address the
@@ -168,12 +171,17 @@ def _build_release(app: Flask) -> Release:
     client = app.test_client()
     with app.app_context():
         urls = precache_urls(content)
+    # The modules pages name themselves (the loader imports them at their ?v= address):
+    # fetched there too, so the copy the page has just loaded comes from the HTTP cache.
+    page_modules: set[str] = set()
     for url in urls:
-        fetch = _fetch_url(url)
+        fetch = None if url in page_modules else _fetch_url(url)
         response = client.get(fetch or url)  # no Accept-Encoding: the plain bytes
         if response.status_code != 200:
             raise RuntimeError(f"precached {url} answers {response.status_code}")
         data = response.get_data()
+        if response.mimetype == "text/html":
+            page_modules.update(_MODULE_SOURCES.findall(response.get_data(as_text=True)))
         entry = {"url": url, "revision": hashlib.sha256(data).hexdigest()[:12]}
         if fetch:
             entry["fetch"] = fetch

@@ -129,6 +129,12 @@ def _waiting_for_enhancement(navigate: Callable) -> Callable:
     return wrapped
 
 
+def wait_enhanced(page) -> None:
+    """After a navigation the test started by a click: wait until the new page's modules ran."""
+    page.wait_for_load_state("load")
+    page.wait_for_selector("html[data-enhanced]", state="attached")
+
+
 def _wait_for_enhancement_on_navigation() -> None:
     from playwright.sync_api import Page
 

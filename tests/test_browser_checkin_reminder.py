@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 CHECKIN = "daily-checkin"
 MONDAY_1829 = datetime(2024, 6, 3, 18, 29, tzinfo=LONDON)
 DUE_1830 = int(datetime(2024, 6, 3, 18, 30, tzinfo=LONDON).timestamp()) * 1000
-DIARY = "new URL('./diary.js', document.querySelector('script[src*=\"/js/app.js\"]').src).href"
+DIARY = "location.origin + '/static/js/diary.js'"
 STORE = "JSON.parse(localStorage.getItem('mbr.reminders'))"
 
 
@@ -114,8 +114,7 @@ def test_it_stays_quiet_when_today_is_already_checked_in(live_server, london):
     expect(page.locator("#reminder-banner")).to_be_hidden()
     assert page.evaluate(SHOWN_IDS) == []
     # Nothing about the diary went into the plan the server would get.
-    store_module = ("new URL('./reminder-store.js', "
-                    "document.querySelector('script[src*=\"reminders-page.js\"]').src).href")
+    store_module = "location.origin + '/static/js/reminder-store.js'"
     plan = page.evaluate(f"import({store_module}).then((m) => m.serverPlan({STORE}.settings))")
     assert plan["reminders"][CHECKIN] == {"time": "18:30", "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]}
     assert "pain" not in json.dumps(plan) and "2024-06-03" not in json.dumps(plan)

@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import expect
 
 from bench.diary_seed import diary, seed_page
-from tests.conftest import SMALL_PHONE, wait_for_service_worker
+from tests.conftest import SMALL_PHONE, wait_enhanced, wait_for_service_worker
 from tests.test_browser_pwa import wait_for_precache
 
 pytestmark = pytest.mark.browser
@@ -149,6 +149,8 @@ def test_a_worsening_week_offers_the_safety_check(page, live_server):
     expect(offer).to_be_visible()
     expect(offer).to_contain_text("Your pain is getting worse")
     page.locator("#safety-offer-start").click()
+    page.wait_for_url("**/screening*")
+    wait_enhanced(page)
     page.locator("#screening-start").click()
     for _ in range(80):
         if page.locator("#diary-proposal").count():

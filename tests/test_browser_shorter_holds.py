@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
-DIARY = "new URL('./diary.js', document.querySelector('script[src*=\"/js/app.js\"]').src).href"
+DIARY = "location.origin + '/static/js/diary.js'"
 SEED = f"""(pain) => import({DIARY}).then((d) => d.saveCheckin({{
   date: new Date().toLocaleDateString('en-CA'), pain, interference: 4, stiffness: 4, stress: 3, sleep: false,
   note: '', newSign: false }}))"""
