@@ -118,7 +118,7 @@ def test_pages_show_both_poses_and_cards_the_end_pose(app, client):
     assert content.exercises["slow-belly-breathing"]["illustration_labels"] == ["Breathe in", "Breathe out"]
     assert content.exercises["seated-flexion"]["illustration_labels"] == ["Start", "End"]
     html = client.get("/stretches").get_data(as_text=True)
-    assert len(re.findall(r'<span class="card-art"><svg[^>]*><use href="[^"]+#ill-[\w-]+-end"/>', html)) == len(
+    assert len(re.findall(r'<span class="card-art"><svg[^>]*><use data-href="[^"]+#ill-[\w-]+-end"/>', html)) == len(
         content.exercises)
     routine = content.routines["desk-reset"]
     html = client.get("/routines/desk-reset").get_data(as_text=True)
