@@ -14,6 +14,7 @@
 import DEVICE from './reminder-data.js';
 import APP_DATA from './app-data.js';
 import { localDate } from './dom.js';
+import { storedHelp } from './number-fill.js';
 
 export { localDate };
 
@@ -293,12 +294,14 @@ export const SCHEMAS = {
     routine: ID,
     index: number({ min: 0, max: 1000, integer: true }),
   }, { extra: json(2) })),
-  // Worked out again on every page (emergency.js); number-fill.js checks it before use.
-  localHelp: nullable(object({
-    number: text({ max: 6, pattern: /^\d{2,6}$/, what: '2 to 6 digits' }),
-    numberSource: text({ max: 20 }),
-    urgent: nullable(object({ name: text({ max: 80 }), number: text({ max: 20 }) })),
-  })),
+  // Worked out again on every page (emergency.js). One rule for its shape: the one the
+  // inline first-paint copy of number-fill.js applies before filling anything in.
+  localHelp: schema(null, (v, path, problems) => {
+    if (v === null) return null;
+    const help = storedHelp(v);
+    if (!help) problems.push(`${path}: expected an emergency number and its source, found ${describe(v)}.`);
+    return help;
+  }),
 };
 
 /** Check `value` against the schema of section `name` (a KEYS name). Returns the
