@@ -4,8 +4,9 @@ Every file under client/static is read once at start-up. Its URL carries a hash 
 bytes (`?v=`), so the browser may cache it forever, and the service worker's cache name
 is a hash over everything the app needs offline.
 
-Scripts and stylesheets are served trimmed (server/minify.py: whole-line comments out of
-the scripts, comments and needless whitespace out of the stylesheet): the repository
+Scripts and stylesheets are served trimmed (server/minify.py: comments out of the
+scripts and their local names shortened, comments and needless whitespace out of the
+stylesheet): the repository
 keeps the readable sources, the browser gets the smaller bytes, and the hashes are of
 the bytes served.
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 from flask import Blueprint, Flask, abort, current_app, request
 
 from .http import Body
-from .minify import minify_css, strip_js_comments
+from .minify import minify_css, minify_js_module
 
 bp = Blueprint("assets", __name__)
 
@@ -40,8 +41,10 @@ TYPES = {
     ".json": "application/json",
     ".ico": "image/x-icon",
 }
-# What each kind of text file goes through before it is served (and hashed).
-MINIFIERS = {".js": strip_js_comments, ".mjs": strip_js_comments, ".css": minify_css}
+# What each kind of text file goes through before it is served (and hashed). Every
+# script here is an ES module (the classic ones, sw.js and the inline scripts, are
+# rendered from templates: server/pwa.py, server/inline.py).
+MINIFIERS = {".js": minify_js_module, ".mjs": minify_js_module, ".css": minify_css}
 
 
 class Assets:

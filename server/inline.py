@@ -25,7 +25,7 @@ from markupsafe import Markup
 
 from . import critical_css, security
 from .assets import Assets
-from .minify import strip_js_comments
+from .minify import minify_js
 
 STYLESHEET = "css/app.css"
 HOLD_RULE = "js/hold-rule.js"
@@ -106,9 +106,10 @@ def init_app(app: Flask, assets: Assets) -> None:
     if "</style" in css.lower():
         raise RuntimeError(f"client/static/{STYLESHEET} cannot be inlined: it contains '</style'")
     with app.app_context():
-        # Every page carries them: without the comments (server/minify.py).
-        script = strip_js_comments(first_paint_script(assets))
-        loader = strip_js_comments(module_loader_script(assets))
+        # Every page carries them: without the comments, local names shortened
+        # (server/minify.py; classic scripts, so their top-level names are kept).
+        script = minify_js(first_paint_script(assets))
+        loader = minify_js(module_loader_script(assets))
     for name, text in (("first-paint", script), ("module loader", loader)):
         if "</script" in text.lower():
             raise RuntimeError(f"the {name} script cannot be inlined: it contains '</script'")

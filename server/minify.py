@@ -11,20 +11,28 @@ There is no front-end build step, so the server trims them as it loads them:
   template literals (with `${}` nesting), regular expression literals and comments, so
   nothing inside a string or a template is touched; when the scanner cannot follow a
   file to a clean end it returns the file unchanged.
+- `minify_js` is what the app serves: the script without its comments
+  (`strip_js_comments`), then with its local names shortened (server/mangle.py).
 - `minify_css` drops comments and the whitespace CSS does not need, keeping every space
   that means something (descendant combinators, `and (` in media queries, `+` and `-`
   inside `calc()`, strings, custom property values).
 
-Both are pure functions; tests/test_minify.py proves them against acorn's token stream and
-against Chromium's computed styles.
+All are pure functions; tests/test_minify.py proves them against acorn's token stream and
+syntax tree, against eslint-scope's scope analysis (for the renames) and against Chromium's
+computed styles.
 """
 
 from __future__ import annotations
 
 import bisect
+import logging
 import re
 
-__all__ = ["strip_js_comments", "minify_css"]
+from .mangle import mangle_cached
+
+__all__ = ["strip_js_comments", "minify_js", "minify_js_module", "minify_css"]
+
+log = logging.getLogger(__name__)
 
 # --- JavaScript ---------------------------------------------------------------------------
 
@@ -216,6 +224,27 @@ def strip_js_comments(text: str) -> str:
     if text.endswith("\n") and result:
         result += "\n"
     return result
+
+
+def minify_js(text: str, *, module: bool = False) -> str:
+    """The script as served: without its comments, then with shorter local names.
+
+    `module`: an ES module (its top-level names that are not exported are local too);
+    otherwise a classic script, whose top level is the page's global scope and is kept.
+    A script the renamer leaves alone (it uses `with` or `eval`, see server/mangle.py) is
+    served without its comments and logged; one the parser cannot read raises
+    server.mangle.MangleError, so start-up fails rather than serve it.
+    """
+    stripped = strip_js_comments(text)
+    mangled, unchanged_because = mangle_cached(stripped, module=module)
+    if unchanged_because is not None:
+        log.warning("script served without renaming (%s): %.60r", unchanged_because, stripped)
+    return mangled
+
+
+def minify_js_module(text: str) -> str:
+    """minify_js for an ES module."""
+    return minify_js(text, module=True)
 
 
 def _without_comments(text: str, start: int, end: int, comments: dict[int, int], starts: list[int]) -> str:

@@ -1,12 +1,18 @@
 """The served scripts and stylesheet are the sources made smaller, and nothing else
-(server/minify.py).
+(server/minify.py, server/mangle.py).
 
 Every script the app serves - the modules under client/static/js, the generated modules,
-the rendered service worker and the inline first-paint script - is tokenized and parsed
-by acorn (tests/js/js_tokens.mjs, an independent JavaScript parser) as written and as
-served: the tokens (each one's exact text, and whether a line break precedes it) and the
-syntax trees must be equal. The stylesheet's meaning is checked in Chromium
-(tests/test_browser_minified_css.py); here its rules of thumb are checked on small cases.
+the rendered service worker and the inline scripts - is checked in two steps, by tools
+independent of the server:
+- without its comments, it is the same program: acorn (tests/js/js_tokens.mjs) reads the
+  same tokens (each one's exact text, and whether a line break precedes it) and the same
+  syntax tree from both;
+- as served (also renamed), acorn reads the same tree but for the names of variables,
+  and eslint-scope finds the same variables, each reference reading the corresponding
+  variable, globals unchanged (tests/js/scope_check.mjs; tests/test_mangle.py proves on
+  planted bugs that this check catches a capture).
+The stylesheet's meaning is checked in Chromium (tests/test_browser_minified_css.py); here
+its rules of thumb are checked on small cases.
 """
 
 from __future__ import annotations
@@ -20,7 +26,8 @@ import pytest
 
 from server import critical_css
 from server.inline import first_paint_script, module_loader_script
-from server.minify import minify_css, strip_js_comments
+from server.mangle import mangle_report
+from server.minify import minify_css, minify_js, strip_js_comments
 from server.pwa import release
 
 TESTS = Path(__file__).resolve().parent
@@ -28,18 +35,40 @@ ROOT = TESTS.parent
 JS_DIR = ROOT / "client" / "static" / "js"
 
 
-def acorn(files: dict[str, tuple[str, str]]) -> dict[str, dict]:
-    """{name: (text, sourceType)} -> acorn's tokens and tree for each (or its error)."""
+def _node(script: str, payload: list[dict], packages: tuple[str, ...]) -> dict:
     node = shutil.which("node")
     if node is None:
         pytest.fail("node is required to check the served scripts with acorn")
-    if not (TESTS / "node_modules" / "acorn").exists():
-        pytest.fail("acorn is not installed: run `npm ci` in tests/ (tests/run.sh does)")
-    payload = [{"name": name, "text": text, "sourceType": kind} for name, (text, kind) in files.items()]
-    result = subprocess.run([node, str(TESTS / "js" / "js_tokens.mjs")], input=json.dumps(payload),
+    for package in packages:
+        if not (TESTS / "node_modules" / package).exists():
+            pytest.fail(f"{package} is not installed: run `npm ci` in tests/ (tests/run.sh does)")
+    result = subprocess.run([node, str(TESTS / "js" / script)], input=json.dumps(payload),
                             capture_output=True, text=True, cwd=TESTS, timeout=120)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
+
+
+def acorn(files: dict[str, tuple[str, str]]) -> dict[str, dict]:
+    """{name: (text, sourceType)} -> acorn's tokens and tree for each (or its error)."""
+    payload = [{"name": name, "text": text, "sourceType": kind} for name, (text, kind) in files.items()]
+    return _node("js_tokens.mjs", payload, ("acorn",))
+
+
+def scope_check(pairs: dict[str, tuple[str, str, str]]) -> dict[str, dict]:
+    """{name: (source, served, sourceType)} -> {name: {errors, variables, references,
+    renamed}} from tests/js/scope_check.mjs (acorn trees and eslint-scope compared)."""
+    payload = [{"name": name, "source": source, "served": served, "sourceType": kind}
+               for name, (source, served, kind) in pairs.items()]
+    return _node("scope_check.mjs", payload, ("acorn", "eslint-scope"))
+
+
+def assert_same_meaning(pairs: dict[str, tuple[str, str, str]]) -> dict[str, dict]:
+    """{name: (source, served, sourceType)}: the served script is the source with only
+    variables renamed (each consistently, none captured)."""
+    checked = scope_check(pairs)
+    problems = {name: result["errors"] for name, result in checked.items() if result["errors"]}
+    assert not problems, problems
+    return checked
 
 
 def assert_same_program(pairs: dict[str, tuple[str, str, str]]) -> None:
@@ -84,11 +113,23 @@ def test_every_served_script_is_the_same_program_as_its_source(app):
     # The module on disk is what the app holds as its source.
     for name in on_disk:
         assert scripts[name][0] == (ROOT / "client" / "static" / name).read_text(encoding="utf-8"), name
-    assert_same_program(scripts)
-    # ... and it did get smaller: the comments really are gone.
+    # Step 1: without its comments, the same tokens and tree.
+    stripped = {name: strip_js_comments(source) for name, (source, _, _) in scripts.items()}
+    assert_same_program({name: (source, stripped[name], kind) for name, (source, _, kind) in scripts.items()})
+    # Step 2: every script was renamed (none left as is: no `with`, no `eval`), and what
+    # is served is that...
+    for name, (_, served, kind) in scripts.items():
+        assert mangle_report(stripped[name], module=kind == "module") == (served, None), name
+    # ... the same program, variables aside.
+    checked = assert_same_meaning(scripts)
+    # (The names did change: each kind of script has its renames.)
+    for name in ("js/storage.js", "sw.js", "first-paint (inline)", "module loader (inline)"):
+        assert checked[name]["renamed"] > 20, (name, checked[name])
+    assert sum(r["variables"] for r in checked.values()) > 1000
+    # ... and it did get smaller.
     source = sum(len(s) for s, _, _ in scripts.values())
     served = sum(len(s) for _, s, _ in scripts.values())
-    assert served < 0.85 * source, (served, source)
+    assert served < 0.75 * source, (served, source)
     for name, (_, text, _) in scripts.items():
         assert not any(line.lstrip().startswith("//") for line in text.splitlines()), name
 
@@ -103,7 +144,7 @@ def test_the_served_bytes_are_the_minified_sources(app, client):
     assert app.extensions["mbr_inline"]["rules"] == critical_css.parse(served)
     for name in ("js/app.js", "js/storage.js"):
         body = client.get(f"/static/{name}").get_data(as_text=True)
-        assert body == strip_js_comments((ROOT / "client/static" / name).read_text(encoding="utf-8"))
+        assert body == minify_js((ROOT / "client/static" / name).read_text(encoding="utf-8"), module=True)
     # The hashed URL is the hash of the bytes served.
     url = assets.url("css/app.css")
     assert client.get(url).get_data(as_text=True) == served
