@@ -412,7 +412,7 @@ def _resolve(top: _Scope) -> None:
                     scope.parent.reads_out.add(target)
 
 
-def _assign(top: _Scope, avoid_globals: bool = True) -> None:
+def _assign(top: _Scope, unsafe: frozenset[str] = frozenset()) -> None:
     """New names, outermost scope first (inner scopes avoid the outer names they read)."""
     todo = [top]
     while todo:
@@ -421,9 +421,9 @@ def _assign(top: _Scope, avoid_globals: bool = True) -> None:
         taken = set()
         for target in scope.reads_out:
             if isinstance(target, str):
-                if avoid_globals:
+                if "globals" not in unsafe:
                     taken.add(target)
-            else:
+            elif "outer" not in unsafe:
                 taken.add(target.final)
         for binding in scope.bindings.values():
             if binding.fixed:
@@ -469,13 +469,14 @@ def _rewrite(source: bytes, top: _Scope) -> bytes:
     return b"".join(out)
 
 
-def mangle_report(text: str, *, module: bool, avoid_globals: bool = True) -> tuple[str, str | None]:
+def mangle_report(text: str, *, module: bool, unsafe: frozenset[str] = frozenset()) -> tuple[str, str | None]:
     """(the script with its local names shortened, None) or (the script unchanged, why).
 
     `module`: an ES module (its unexported top-level names are local too) or a classic
-    script (its top level is the page's global scope: kept). `avoid_globals=False` is a
-    deliberately broken mangler (new names may capture global references) for the test
-    that proves the checks catch a capture; never use it otherwise.
+    script (its top level is the page's global scope: kept). `unsafe` plants bugs, for
+    the tests that prove their checks catch a capture (never use it otherwise):
+    "globals" lets a new name equal a global the scope reads (`document`), "outer" one
+    equal an outer variable the scope reads.
     """
     source = text.encode("utf-8")
     tree = Parser(_LANGUAGE).parse(source)
@@ -486,7 +487,7 @@ def mangle_report(text: str, *, module: bool, avoid_globals: bool = True) -> tup
         _resolve(analysis.top)
     except _Unmanglable as why:
         return text, str(why)
-    _assign(analysis.top, avoid_globals)
+    _assign(analysis.top, unsafe)
     return _rewrite(source, analysis.top).decode("utf-8"), None
 
 
