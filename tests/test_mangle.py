@@ -195,24 +195,26 @@ def test_every_snippet_is_the_same_program_with_shorter_names(renamed):
 
 
 @pytest.mark.parametrize(("source", "expected"), [
+    # (Names are handed out in order of declaration; one-letter names first, most
+    # frequent letters of the rest of the script first: here `n`, `r`, `t`, `o`, `e`.)
     # Shorthand properties and patterns are expanded; the property name stays.
     ("export function f(first) { const {third, fourth = 2} = first; return {third, fourth}; }",
-     "export function f(a) { const {third:b, fourth:c = 2} = a; return {third:b, fourth:c}; }"),
+     "export function f(n) { const {third:t, fourth:o = 2} = n; return {third:t, fourth:o}; }"),
     # `export {x}` keeps the exported name; `import {x}` too.
     ("import {longName} from './x.js';\nconst local = longName;\nexport {local};\n",
-     "import {longName as a} from './x.js';\nconst b = a;\nexport {b as local};\n"),
-    # A name read from outside (`a`, a global here) is never taken by an inner binding.
-    ("export function f(parameter) { return a + parameter; }",
-     "export function f(b) { return a + b; }"),
+     "import {longName as o} from './x.js';\nconst r = o;\nexport {r as local};\n"),
+    # A name read from outside (`n`, a global here) is never taken by an inner binding.
+    ("export function f(parameter) { return n + parameter; }",
+     "export function f(r) { return n + r; }"),
     # An inner scope avoids the outer names it reads and reuses the others.
     ("export function f(first, second) { return [(third) => third + first, (fourth) => fourth]; }",
-     "export function f(a, b) { return [(b) => b + a, (a) => a]; }"),
+     "export function f(n, r) { return [(r) => r + n, (n) => n]; }"),
     # A classic script's top level is kept: it is the page's global scope.
     ("var topLevel = 1; function g(parameter) { return parameter + topLevel; }",
-     "var topLevel = 1; function g(a) { return a + topLevel; }"),
+     "var topLevel = 1; function g(e) { return e + topLevel; }"),
     # Labels, property names and keys are not variables.
     ("export function f(value) { value: for (;;) { break value; } return value.value; }",
-     "export function f(a) { value: for (;;) { break value; } return a.value; }"),
+     "export function f(e) { value: for (;;) { break value; } return e.value; }"),
 ])
 def test_what_the_renamer_writes(source, expected):
     assert mangle(source, module=source.startswith(("export", "import"))) == expected
@@ -262,8 +264,8 @@ def test_the_output_is_the_same_bytes_every_time():
 # --- the proof catches a renamer that captures ------------------------------------------
 
 @pytest.mark.parametrize(("unsafe", "source", "error"), [
-    # A new name equal to a global the scope reads: `a` would now read the parameter.
-    ("globals", "export function f(parameter) { return a + parameter; }", "captured"),
+    # A new name equal to a global the scope reads: `n` would now read the parameter.
+    ("globals", "export function f(parameter) { return n + parameter; }", "captured"),
     # A new name equal to an outer variable the inner scope reads.
     ("outer", "export function f(first) { return (second) => first + second; }", "resolves to"),
 ])
