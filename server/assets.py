@@ -6,9 +6,8 @@ is a hash over everything the app needs offline.
 
 Scripts and stylesheets are served trimmed (server/minify.py: comments out of the
 scripts and their local names shortened, comments and needless whitespace out of the
-stylesheet): the repository
-keeps the readable sources, the browser gets the smaller bytes, and the hashes are of
-the bytes served.
+stylesheet): the repository keeps the readable sources, the browser gets the smaller
+bytes, and the hashes are of the bytes served.
 """
 
 from __future__ import annotations
