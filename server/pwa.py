@@ -223,6 +223,29 @@ def _fetch_url(url: str) -> str | None:
     return f"{url}?{LINKED_PARAM[0]}={LINKED_PARAM[1]}"
 
 
+def _compact(entry: dict) -> list:
+    """A precache entry as the worker's template sends it (sw.js decodes it)."""
+    url, fetch = entry["url"], entry.get("fetch")
+    revision = None if f"?v={entry['revision']}" in url else entry["revision"]
+    if fetch is None:
+        return [url, revision]
+    if fetch == f"{url}?{LINKED_PARAM[0]}={LINKED_PARAM[1]}":
+        return [url, revision, 1]
+    if fetch == url.split("?", 1)[0]:
+        return [url, revision, 2]
+    raise ValueError(f"no short form for fetching {url} from {fetch}")
+
+
+def _worker_part(client: dict) -> dict:
+    """What the worker reads of the reminder constants the pages import."""
+    return {
+        "storage": client["storage"],
+        "snooze_minutes": client["snooze_minutes"],
+        "server_actions": client["server_actions"],
+        "types": {name: {"actions": t["actions"]} for name, t in client["types"].items()},
+    }
+
+
 def _build_release(app: Flask) -> Release:
     content: Content = app.extensions["mbr_content"]
     version = app.config["CACHE_VERSION"]
@@ -245,7 +268,9 @@ def _build_release(app: Flask) -> Release:
         if response.mimetype == "text/html":
             html[url] = response.get_data(as_text=True)
             page_modules.update(_MODULE_SOURCES.findall(html[url]))
-        entry = {"url": url, "revision": hashlib.sha256(data).hexdigest()[:12]}
+        digest = hashlib.sha256(data).hexdigest()
+        # A static file's URL carries the start of its hash (?v=): that is its revision.
+        entry = {"url": url, "revision": digest[:10] if url.startswith("/static/") else digest[:12]}
         if fetch:
             entry["fetch"] = fetch
         entries.append(entry)
@@ -267,7 +292,8 @@ def _build_release(app: Flask) -> Release:
         sw = render_template(
             "pwa/sw.js",
             version=version,
-            precache=entries,
+            precache=[_compact(entry) for entry in entries],
+            linked=f"{LINKED_PARAM[0]}={LINKED_PARAM[1]}",
             pack_url=f"{PACK_PATH}?v={version}",
             pack_worth=pack_worth,
             offline_url="/offline",
@@ -275,7 +301,7 @@ def _build_release(app: Flask) -> Release:
             # completes it for reminders the open page asks it to show.
             reminder_payloads=app.extensions["mbr_reminder_payloads"],
             # Storage names and actions: the same data the pages import (reminder-data.js).
-            reminder_client=app.extensions["mbr_reminder_client"],
+            reminder_client=_worker_part(app.extensions["mbr_reminder_client"]),
             icon=get_assets().url("icons/icon-192.png"),
             badge=get_assets().url("icons/badge-96.png"),
         )

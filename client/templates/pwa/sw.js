@@ -7,7 +7,13 @@
    a first install downloads every page in one request (PACK_URL). */
 const VERSION = {{ version|tojson }};
 const CACHE = `mbr-${VERSION}`;
-const PRECACHE = {{ precache|tojson }};
+// Sent as [url, revision, how]: `how` 1 fetches the page variant linking the stylesheet,
+// 2 the script's unversioned address; a static file's revision is the hash in its URL.
+const PRECACHE = {{ precache|tojson }}.map(([url, revision, how]) => ({
+  url,
+  revision: revision || new URL(url, 'http://x').searchParams.get('v'),
+  fetch: how === 1 ? `${url}?{{ linked }}` : how === 2 ? url.split('?')[0] : undefined,
+}));
 const PACK_URL = {{ pack_url|tojson }};
 const OFFLINE_URL = {{ offline_url|tojson }};
 // Stored last in every complete cache: {url: revision}. A cache without it (an install
