@@ -183,7 +183,11 @@ def recorded(base: str, on: bool) -> list[list]:
 
 
 def wait_installed(page) -> None:
-    page.wait_for_function(
+    """Until the worker's install is complete. Polled with page.evaluate, which awaits the
+    async check (page.wait_for_function would not: a promise is truthy, so it returns at
+    once)."""
+    deadline = time.monotonic() + 120
+    while not page.evaluate(
         """async (key) => {
             const reg = await navigator.serviceWorker.getRegistration();
             if (!reg || !reg.active || reg.active.state !== 'activated' || reg.installing) return false;
@@ -198,7 +202,10 @@ def wait_installed(page) -> None:
                 return Object.keys(await stored.json()).every((url) => have.has(url));
             }
             return false;
-        }""", arg=REVISIONS_KEY, timeout=120000, polling=250)
+        }""", REVISIONS_KEY):
+        if time.monotonic() > deadline:
+            raise SystemExit("the service worker did not finish installing within 120 s")
+        page.wait_for_timeout(250)
 
 
 def change_one_exercise(content_dir: Path) -> str:

@@ -168,13 +168,25 @@ def _flatten_locations(errors: Any) -> Any:
     return errors
 
 
+def _error_page(html: str) -> tuple[str, str]:
+    """finish_page for error pages, kept per distinct page: every 404 renders the same
+    HTML, so a scan of missing URLs costs a render and a lookup, not a pass over the
+    stylesheet each time. Bounded: error descriptions could vary."""
+    done = current_app.extensions.setdefault("mbr_error_pages", {})
+    if html not in done:
+        if len(done) >= 32:
+            done.clear()
+        done[html] = finish_page(html)
+    return done[html]
+
+
 class MidBackApi(Api):
     ERROR_SCHEMA = ErrorSchema
 
     def handle_http_exception(self, error: HTTPException):
         if not request.path.startswith(API_PREFIX + "/") and request.path != API_PREFIX:
             # Pages get a readable HTML page, not JSON.
-            html, policy = finish_page(render_template("pages/error.html", error=error, nav=""))
+            html, policy = _error_page(render_template("pages/error.html", error=error, nav=""))
             return html, error.code, {"Content-Security-Policy": policy}
         data = getattr(error, "data", None) or {}
         payload: dict[str, Any] = {"status": error.code, "error": error.name}

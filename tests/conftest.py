@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -238,6 +239,18 @@ def context(new_context):
 @pytest.fixture
 def page(context):
     return context.new_page()
+
+
+def wait_until(page, predicate: str, arg=None, timeout_ms: float = 30_000) -> None:
+    """Until `predicate` (a function, possibly async) returns a truthy value. Not
+    `page.wait_for_function`: it does not await a returned promise (a promise is truthy,
+    so it returns at once). `page.evaluate` does, so the predicate is evaluated again
+    every 100 ms until it holds."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not page.evaluate(predicate, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout_ms / 1000:.0f} s: {predicate.strip()[:200]}")
+        page.wait_for_timeout(100)
 
 
 def wait_for_service_worker(page) -> None:

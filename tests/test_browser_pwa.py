@@ -1,13 +1,16 @@
 """The PWA in real headless Chromium: installable, offline after one visit, updates
 offered rather than mixed in, and usable at phone widths in light and dark."""
 
+import json
+from urllib.parse import urlsplit
+
 import pytest
 import yaml
 from playwright.sync_api import expect
 
 from server.pages import page_urls
-from server.pwa import PACK_PATH, precache_urls
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, SMALL_PHONE, guard, wait_for_service_worker
+from server.pwa import PACK_PATH, precache_urls, release
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, SMALL_PHONE, guard, wait_for_service_worker, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -17,7 +20,8 @@ def wait_for_precache(page, server) -> list[str]:
     (not just until a worker is ready), and return the cached paths."""
     with server.app.app_context():
         expected = sorted(precache_urls(server.app.extensions["mbr_content"]))
-    page.wait_for_function(
+    wait_until(
+        page,
         """async (expected) => {
             const reg = await navigator.serviceWorker.ready;
             if (!reg.active || reg.active.state !== 'activated') return false;
@@ -95,6 +99,30 @@ def test_works_offline_after_one_visit(context, make_live_server):
     assert page.locator("h1").inner_text() == "You're offline"
 
 
+def test_a_first_install_gets_each_static_file_once(context, make_live_server):
+    """The scripts the page has loaded come from the HTTP cache; the pack brings every page
+    and exactly the other static files (the server predicts which the page loads)."""
+    server = make_live_server()
+    current = release(server.app)
+    by_page: set[str] = set()
+    packs: list[str] = []
+    page = context.new_page()
+    page.on("request", lambda r: by_page.add(urlsplit(r.url).path))
+    context.on("request", lambda r: packs.append(r.url.removeprefix(server.url)) if PACK_PATH in r.url else None)
+    page.goto(server.url + "/")
+    wait_for_service_worker(page)
+    wait_for_precache(page, server)
+    assert packs == [f"{PACK_PATH}?v={current.version}&from=%2F"]
+    head = current.pack_for("/").data.partition(b"\n")[0]
+    packed = {url for url, _, _ in json.loads(head)["files"]}
+    for entry in current.entries:
+        url = entry["url"]
+        if url.startswith("/static/"):
+            assert (url.split("?")[0] in by_page) != (url in packed), url
+        else:
+            assert url in packed, url
+
+
 def test_changed_content_installs_a_new_version_on_request(context, make_live_server, content_copy):
     first = make_live_server(CONTENT_DIR=str(content_copy))
     old_version = first.app.config["CACHE_VERSION"]
@@ -125,9 +153,7 @@ def test_changed_content_installs_a_new_version_on_request(context, make_live_se
             page.locator("#update-reload").click()
         page.wait_for_function("Boolean(navigator.serviceWorker.controller)")
         assert "Updated." in page.locator(".foot").inner_text()
-        page.wait_for_function(
-            f"caches.keys().then(k => k.length === 1 && k[0] === 'mbr-{new_version}')"
-        )
+        wait_until(page, f"() => caches.keys().then(k => k.length === 1 && k[0] === 'mbr-{new_version}')")
     finally:
         second.stop()
 

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from server.screening import evaluate
-from tests.conftest import wait_for_service_worker
+from tests.conftest import wait_for_service_worker, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -218,9 +218,9 @@ def test_offline_screening_never_sends_answers(context, live_server):
     page = context.new_page()
     page.goto(live_server.url + "/")
     wait_for_service_worker(page)
-    page.wait_for_function(
-        "caches.keys().then(async (n) => n.length === 1 && (await (await caches.open(n[0])).keys()).length > 20)"
-    )
+    # The install is complete when its revisions entry, stored last, is there.
+    wait_until(page, "async () => { const n = await caches.keys(); return n.length === 1 && "
+                     "Boolean(await (await caches.open(n[0])).match('/__precache/revisions')); }")
     requests = []
     context.on("request", lambda r: requests.append((r.method, r.url, r.post_data)))
     context.set_offline(True)

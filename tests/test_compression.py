@@ -87,3 +87,41 @@ def test_the_pack_holds_every_page_the_worker_stores(app, client):
         assert index["headers"][headers]["Content-Security-Policy"], url
     assert offset == len(rest)
     assert client.get(f"{PACK_PATH}?v=old").status_code == 404
+
+
+def unpack(data: bytes) -> tuple[dict, dict[str, bytes]]:
+    head, _, rest = data.partition(b"\n")
+    index = json.loads(head)
+    bodies, offset = {}, 0
+    for url, length, _ in index["files"]:
+        bodies[url] = rest[offset:offset + length]
+        offset += length
+    assert offset == len(rest)
+    return index, bodies
+
+
+def test_a_first_install_pack_adds_the_static_files_its_page_has_not_loaded(app, client):
+    current = release(app)
+    pages = [e["url"] for e in current.entries if not e["url"].startswith("/static/")]
+    statics = [e["url"] for e in current.entries if e["url"].startswith("/static/")]
+    loaded = current.loads["/"]
+    # Home loads its own modules, what they import and the full stylesheet after the paint.
+    assert {"/static/js/home.js", "/static/js/storage.js", "/static/js/region-data.js", "/static/css/app.css"} <= {
+        url.split("?")[0] for url in loaded}
+    assert not any(url.startswith("/static/js/player.js") for url in loaded)
+    response = client.get(f"{PACK_PATH}?v={current.version}&from=/", headers={"Accept-Encoding": "br"})
+    assert "immutable" in response.headers["Cache-Control"]
+    index, bodies = unpack(brotli.decompress(response.data))
+    assert list(bodies) == pages + [url for url in statics if url not in loaded]
+    for url in statics:
+        if url in bodies:
+            assert bodies[url] == client.get(url).data, url
+            assert index["headers"][index["files"][list(bodies).index(url)][2]]["Content-Type"] == \
+                client.get(url).headers["Content-Type"]
+    # One pack per set of files: the same object for every page that loads the same ones.
+    assert current.pack_for("/") is current.pack_for("/")
+    # A page the server does not know (or none) gets the pages-only pack.
+    for odd in ("/nowhere", "", "%00", "/" * 5000):
+        other = client.get(f"{PACK_PATH}?v={current.version}&from={odd}", headers={"Accept-Encoding": "br"})
+        assert other.status_code == 200
+        assert brotli.decompress(other.data) == current.pack.data

@@ -1,9 +1,14 @@
 import hashlib
 import json
 import re
+import shutil
 import struct
+import subprocess
+
+import pytest
 
 from server import create_app
+from server.pwa import release
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -50,17 +55,38 @@ def test_service_worker_is_served_fresh_with_precache_list(client, app):
     js = response.get_data(as_text=True)
     version = app.config["CACHE_VERSION"]
     assert f'const VERSION = "{version}"' in js
-    precache = json.loads(re.search(r"const PRECACHE = (\[.*?\]);\n", js).group(1))
+    precache = worker_precache(js)
+    assert precache == release(app).entries
     urls = [e["url"] for e in precache]
     for url in ("/", "/offline", "/stretches", "/screening"):
         assert url in urls, url
     assert any(u.startswith("/static/css/app.css?v=") for u in urls)
     # Every precached file must exist, or install fails for everyone; its revision is
-    # the hash of the bytes the worker stores.
+    # the hash of the bytes the worker stores (a static file's: the one in its URL).
     for entry in precache:
         response = client.get(entry.get("fetch", entry["url"]))
         assert response.status_code == 200, entry
-        assert hashlib.sha256(response.data).hexdigest()[:12] == entry["revision"], entry
+        digest = hashlib.sha256(response.data).hexdigest()
+        if entry["url"].startswith("/static/"):
+            assert entry["revision"] == digest[:10] and entry["url"].endswith(f"?v={entry['revision']}"), entry
+        else:
+            assert entry["revision"] == digest[:12], entry
+    assert sum("fetch" in e for e in precache) > len(precache) / 2  # pages and scripts both use it
+
+
+def worker_precache(source: str) -> list[dict]:
+    """PRECACHE as the served worker decodes it: the script run in Node with a stand-in
+    `self` (its top level only defines constants and adds listeners)."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is required to run the service worker's top level")
+    script = ("const vm = require('vm'); let src = ''; process.stdin.on('data', (d) => { src += d; });"
+              "process.stdin.on('end', () => { const ctx = { self: { addEventListener() {}, location: "
+              "{ origin: 'http://localhost' } }, URL }; vm.createContext(ctx);"
+              "console.log(JSON.stringify(vm.runInContext(src + ';PRECACHE', ctx))); });")
+    done = subprocess.run([node, "-e", script], input=source, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
 
 
 def test_cache_version_follows_content(tmp_path, content_copy):

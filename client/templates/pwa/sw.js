@@ -7,7 +7,13 @@
    a first install downloads every page in one request (PACK_URL). */
 const VERSION = {{ version|tojson }};
 const CACHE = `mbr-${VERSION}`;
-const PRECACHE = {{ precache|tojson }};
+// Sent as [url, revision, how]: `how` 1 fetches the page variant linking the stylesheet,
+// 2 the script's unversioned address; a static file's revision is the hash in its URL.
+const PRECACHE = {{ precache|tojson }}.map(([url, revision, how]) => ({
+  url,
+  revision: revision || new URL(url, 'http://x').searchParams.get('v'),
+  fetch: how === 1 ? `${url}?{{ linked }}` : how === 2 ? url.split('?')[0] : undefined,
+}));
 const PACK_URL = {{ pack_url|tojson }};
 const OFFLINE_URL = {{ offline_url|tojson }};
 // Stored last in every complete cache: {url: revision}. A cache without it (an install
@@ -52,18 +58,29 @@ async function reusable() {
   return found;
 }
 
-// The pack holds every page: one line of JSON ({headers: [header sets], files: [[url,
-// length, header set]]}), then the files' bytes one after another.
-async function installPack(cache) {
-  const bytes = new Uint8Array(await (await fetchWithRetries(PACK_URL)).arrayBuffer());
+// The pack holds every page and, for a first install, the static files the page the
+// worker was installed from has not loaded (?from=): one line of JSON ({headers: [header
+// sets], files: [[url, length, header set]]}), then the files' bytes one after another.
+// Returns the urls it stored.
+async function installPack(cache, firstPage) {
+  const url = firstPage ? `${PACK_URL}&from=${encodeURIComponent(firstPage)}` : PACK_URL;
+  const bytes = new Uint8Array(await (await fetchWithRetries(url)).arrayBuffer());
   const newline = bytes.indexOf(10);
   const index = JSON.parse(new TextDecoder().decode(bytes.subarray(0, newline)));
   let offset = newline + 1;
-  await Promise.all(index.files.map(([url, length, headers]) => {
+  await Promise.all(index.files.map(([key, length, headers]) => {
     const body = bytes.slice(offset, offset + length);
     offset += length;
-    return cache.put(url, new Response(body, { headers: index.headers[headers] }));
+    return cache.put(key, new Response(body, { headers: index.headers[headers] }));
   }));
+  return new Set(index.files.map(([key]) => key));
+}
+
+// The page this worker is being installed from, if any: its HTTP cache already holds
+// the scripts it loaded, so the pack leaves those out.
+async function installingFrom() {
+  const [page] = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  return page ? new URL(page.url).pathname : null;
 }
 
 self.addEventListener('install', (event) => {
@@ -77,11 +94,14 @@ self.addEventListener('install', (event) => {
       if (hit) copies.set(entry.url, hit);
     }
     const changedPages = PRECACHE.filter((e) => !copies.has(e.url) && !e.url.startsWith('/static/'));
-    const packed = changedPages.length > PACK_WORTH;
-    if (packed) await installPack(cache);
+    // A first install takes the static files in the pack too; an update keeps the ones
+    // that did not change, so it fetches the changed ones one by one.
+    const packed = changedPages.length > PACK_WORTH
+      ? await installPack(cache, copies.size ? null : await installingFrom())
+      : new Set();
     await Promise.all(PRECACHE.map(async (entry) => {
       if (copies.has(entry.url)) return cache.put(entry.url, copies.get(entry.url));
-      if (packed && !entry.url.startsWith('/static/')) return null;
+      if (packed.has(entry.url)) return null;
       return cache.put(entry.url, await fetchWithRetries(entry.fetch || entry.url));
     }));
     const revisions = Object.fromEntries(PRECACHE.map((e) => [e.url, e.revision]));
