@@ -16,8 +16,9 @@ import sys
 
 import pytest
 
+from server.assets import Assets
 from server.mangle import MangleError, mangle, mangle_report
-from server.minify import strip_js_comments
+from server.minify import minify_js, strip_js_comments
 from tests.test_minify import ROOT, assert_same_meaning, scope_check, served_scripts
 
 # name: (source, sourceType)
@@ -298,3 +299,22 @@ def test_the_proof_catches_a_renamed_property_and_a_renamed_global():
                    served.replace("title", "a")):
         errors = scope_check({"broken": (source, broken, "module")})["broken"]["errors"]
         assert errors, broken
+
+
+# --- where the app uses it ------------------------------------------------------------
+
+def test_a_script_the_parser_cannot_read_stops_start_up(tmp_path):
+    (tmp_path / "js").mkdir()
+    (tmp_path / "js" / "fine.js").write_text("export const answer = (value) => value + 1;\n")
+    assets = Assets(tmp_path)
+    assert assets.files["js/fine.js"].data == b"export const answer = (e) => e + 1;\n"
+    (tmp_path / "js" / "broken.js").write_text("export const answer = (value) => ;\n")
+    with pytest.raises(MangleError, match="line 1"):
+        Assets(tmp_path)
+
+
+def test_a_script_left_unrenamed_is_served_without_comments_and_logged(caplog):
+    source = "// why\nfunction run(code) {\n  return eval(code); // direct eval: names must stay\n}\n"
+    with caplog.at_level("WARNING", logger="server.minify"):
+        assert minify_js(source) == "function run(code) {\nreturn eval(code);\n}\n"
+    assert "uses eval" in caplog.text
