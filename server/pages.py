@@ -157,32 +157,28 @@ def page_urls(content: Content) -> list[str]:
     return urls
 
 
-def app_data(content: Content, reminder_grace_seconds: int) -> dict:
-    """The slice of content the client-side modules (plan, reminders) work from, and the
-    constants the device's copy of the reminder rules needs (never retyped in JS)."""
+def app_data(content: Content) -> dict:
+    """The slice of content the client-side modules (plan, settings, progress) work
+    from, holding only what those modules read and nothing another module already has:
+    the reminder texts, each choice's reminders and the reminder constants are in
+    reminder-data.js (server/reminders/client.py), and storage.js's appData() joins
+    the two; the choices' labels are in the home page's form."""
     return {
         # leave_out: movements no routine in the person's plan may make once they pick
         # this choice (safety.yaml), whatever else they pick.
-        "choices": [{**c, "leave_out": content.movements_left_out(c["causes"])}
+        "choices": [{"id": c["id"], "causes": c["causes"], "routines": c["routines"],
+                     "check_first": c["check_first"],
+                     "leave_out": content.movements_left_out(c["causes"])}
                     for c in content.choices.values()],
         "causes": {
-            c["id"]: {"title": c["short_title"], "category": c["category"],
-                      "check_first": c["check_first"]}
+            c["id"]: {"title": c["short_title"], "category": c["category"]}
             for c in content.causes.values()
         },
         "routines": {
             r["id"]: {"title": r["title"], "summary": r["summary"], "gentle": r["gentle"],
-                      "seconds": content.routine_seconds(r["id"]),
                       "movements": content.routine_movements(r["id"])}
             for r in content.routines.values()
         },
-        "reminders": {
-            r["id"]: {"title": r["title"], "message": r["message"], "routine": r["routine"],
-                      "category": r["category"], "interval": r["default_interval_minutes"],
-                      "daily_target": r.get("daily_target"), "time": r.get("default_time")}
-            for r in content.reminders.values()
-        },
-        "reminder_rules": {**rem.client_constants(), "grace_seconds": reminder_grace_seconds},
     }
 
 
@@ -224,14 +220,13 @@ def _module(data: object, built_from: str) -> str:
     )
 
 
-def client_modules(content: Content, reminder_grace_seconds: int) -> dict[str, str]:
+def client_modules(content: Content) -> dict[str, str]:
     """The page data as generated ES modules (asset name -> source), served and
     precached like any static file under a content hash. The data is not in the HTML:
     each page's first 14 KB stays markup and CSS, a browser downloads each module once
     for every page that reads it, and an edit to one of them changes no page."""
     return {
-        APP_DATA_MODULE: _module(app_data(content, reminder_grace_seconds),
-                                 "content/ (choices, causes, routines, reminders) and the reminder rules"),
+        APP_DATA_MODULE: _module(app_data(content), "content/ (choices, causes, routines)"),
         SCREENING_MODULE: _module(screening_client(content), "content/screening.yaml"),
         PROGRESS_MODULE: _module(progress_client(content), "content/progress.yaml and content/screening.yaml"),
     }

@@ -126,9 +126,8 @@ def test_page_data_is_in_generated_modules(app, client):
     diary's rules) is built once in Python and served as hashed, precached modules,
     never embedded in a page."""
     content = app.extensions["mbr_content"]
-    grace = int(app.config["REMINDER_GRACE_SECONDS"])
     expected = {
-        pages.APP_DATA_MODULE: pages.app_data(content, grace),
+        pages.APP_DATA_MODULE: pages.app_data(content),
         pages.SCREENING_MODULE: pages.screening_client(content),
         pages.PROGRESS_MODULE: pages.progress_client(content),
     }
