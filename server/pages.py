@@ -199,9 +199,21 @@ TIMED_HOLD_SECONDS = 5
 
 def screening_client(content: Content) -> dict:
     """The rule set as the safety-check page evaluates it. The number tables are not
-    here: every page gets them once, in the generated region-data.js module."""
+    here: every page gets them once, in the generated region-data.js module. Nor are the
+    signs' and combinations' source ids: the module never reads them (evaluation does
+    not use them) and the safety-check page's HTML already cites every one."""
     rules = content.screening
-    return {key: rules[key] for key in ("version", "levels", "signs", "questions", "combinations")}
+
+    def unsourced(items: list[dict]) -> list[dict]:
+        return [{k: v for k, v in item.items() if k != "sources"} for item in items]
+
+    return {
+        "version": rules["version"],
+        "levels": rules["levels"],
+        "signs": unsourced(rules["signs"]),
+        "questions": rules["questions"],
+        "combinations": unsourced(rules["combinations"]),
+    }
 
 
 def region_options(content: Content) -> list[tuple[str, str]]:
