@@ -199,9 +199,9 @@ TIMED_HOLD_SECONDS = 5
 
 def screening_client(content: Content) -> dict:
     """The rule set as the safety-check page evaluates it. The number tables are not
-    here: every page gets them once, in the generated region-data.js module. Nor are the
-    signs' and combinations' source ids: the module never reads them (evaluation does
-    not use them) and the safety-check page's HTML already cites every one."""
+    here: every page gets them once, in the generated region-data.js module. Nor is
+    what the page's HTML already carries and evaluation never reads: the signs' and
+    combinations' source ids (cited on /screening) and the outcomes' words."""
     rules = content.screening
 
     def unsourced(items: list[dict]) -> list[dict]:
@@ -209,7 +209,9 @@ def screening_client(content: Content) -> dict:
 
     return {
         "version": rules["version"],
-        "levels": rules["levels"],
+        # Ids only, most urgent first: the outcomes' words are in /screening's HTML
+        # (its static lists), which the page reads them from.
+        "levels": [{"id": level["id"]} for level in rules["levels"]],
         "signs": unsourced(rules["signs"]),
         "questions": rules["questions"],
         "combinations": unsourced(rules["combinations"]),

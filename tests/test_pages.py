@@ -145,14 +145,16 @@ def test_page_data_is_in_generated_modules(app, client):
 
 
 def test_screening_module_is_the_rule_set_less_its_citations(app, client):
-    """The safety check's module drops only the source ids (which the /screening page
-    cites in its HTML); every field evaluation or the page reads is there unchanged.
+    """The safety check's module drops only what /screening's HTML carries: the source
+    ids (cited there) and the outcomes' words (its static lists, which the page reads
+    them from); every field evaluation reads is there unchanged, levels in order.
     (tests/test_browser_screening.py proves the page's evaluation equal to the server's.)"""
     rules = json.loads(json.dumps(app.extensions["mbr_content"].screening))
     data = module_data(client, pages.SCREENING_MODULE)
     for key in ("signs", "combinations"):
         for item in rules[key]:
             assert item.pop("sources")
+    rules["levels"] = [{"id": level["id"]} for level in rules["levels"]]
     assert data == {key: rules[key] for key in ("version", "levels", "signs", "questions", "combinations")}
     content = app.extensions["mbr_content"]
     html = client.get("/screening").get_data(as_text=True)
