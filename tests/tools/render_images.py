@@ -27,8 +27,8 @@ ARGS = [
 ]
 
 # Icons the offline install downloads are palette-quantized (at their sizes no change is
-# visible: at most 4/255 in any channel; icon-192, precached, to 32 colours without
-# dithering: at most 18/255 on a few edge pixels, 0.1/255 on average) and then
+# visible: at most 4/255 in any channel; icon-192, precached, to 20 colours without
+# dithering: at most 25/255 on a few edge pixels, 0.15/255 on average) and then
 # recompressed; screenshots only recompressed losslessly (zopflipng keeps every pixel).
 # The notification badge is a mask (Android draws only its alpha): never quantized, its
 # alpha kept exactly, the colour of transparent pixels left to zopflipng.
@@ -66,7 +66,7 @@ def badge_svg(icon: str) -> str:
 
 # (output, source svg, size, colours: None = pngquant's quality setting, 0 = the badge mask)
 ICON_SET = [
-    ("icon-192.png", "icon.svg", 192, 32),
+    ("icon-192.png", "icon.svg", 192, 20),
     ("icon-512.png", "icon.svg", 512, None),
     ("maskable-512.png", "maskable.svg", 512, None),
     ("apple-touch-icon.png", "maskable.svg", 180, None),  # iOS rounds the corners itself
