@@ -76,7 +76,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> MidBackRelief:
             assets.SPRITE: sprite(content.illustrations, content.illustration_parts),
             regions.CLIENT_MODULE: regions.client_module(content.screening),
             REMINDER_CLIENT_MODULE: reminder_client_module(reminder_client),
-            **pages.client_modules(content, int(settings["REMINDER_GRACE_SECONDS"])),
+            **pages.client_modules(content),
         },
     )
     security.init_app(app)

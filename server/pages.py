@@ -157,32 +157,28 @@ def page_urls(content: Content) -> list[str]:
     return urls
 
 
-def app_data(content: Content, reminder_grace_seconds: int) -> dict:
-    """The slice of content the client-side modules (plan, reminders) work from, and the
-    constants the device's copy of the reminder rules needs (never retyped in JS)."""
+def app_data(content: Content) -> dict:
+    """The slice of content the client-side modules (plan, settings, progress) work
+    from, holding only what those modules read and nothing another module already has:
+    the reminder texts, each choice's reminders and the reminder constants are in
+    reminder-data.js (server/reminders/client.py), and storage.js's appData() joins
+    the two; the choices' labels are in the home page's form."""
     return {
         # leave_out: movements no routine in the person's plan may make once they pick
         # this choice (safety.yaml), whatever else they pick.
-        "choices": [{**c, "leave_out": content.movements_left_out(c["causes"])}
+        "choices": [{"id": c["id"], "causes": c["causes"], "routines": c["routines"],
+                     "check_first": c["check_first"],
+                     "leave_out": content.movements_left_out(c["causes"])}
                     for c in content.choices.values()],
         "causes": {
-            c["id"]: {"title": c["short_title"], "category": c["category"],
-                      "check_first": c["check_first"]}
+            c["id"]: {"title": c["short_title"], "category": c["category"]}
             for c in content.causes.values()
         },
         "routines": {
             r["id"]: {"title": r["title"], "summary": r["summary"], "gentle": r["gentle"],
-                      "seconds": content.routine_seconds(r["id"]),
                       "movements": content.routine_movements(r["id"])}
             for r in content.routines.values()
         },
-        "reminders": {
-            r["id"]: {"title": r["title"], "message": r["message"], "routine": r["routine"],
-                      "category": r["category"], "interval": r["default_interval_minutes"],
-                      "daily_target": r.get("daily_target"), "time": r.get("default_time")}
-            for r in content.reminders.values()
-        },
-        "reminder_rules": {**rem.client_constants(), "grace_seconds": reminder_grace_seconds},
     }
 
 
@@ -203,9 +199,23 @@ TIMED_HOLD_SECONDS = 5
 
 def screening_client(content: Content) -> dict:
     """The rule set as the safety-check page evaluates it. The number tables are not
-    here: every page gets them once, in the generated region-data.js module."""
+    here: every page gets them once, in the generated region-data.js module. Nor is
+    what the page's HTML already carries and evaluation never reads: the signs' and
+    combinations' source ids (cited on /screening) and the outcomes' words."""
     rules = content.screening
-    return {key: rules[key] for key in ("version", "levels", "signs", "questions", "combinations")}
+
+    def unsourced(items: list[dict]) -> list[dict]:
+        return [{k: v for k, v in item.items() if k != "sources"} for item in items]
+
+    return {
+        "version": rules["version"],
+        # Ids only, most urgent first: the outcomes' words are in /screening's HTML
+        # (its static lists), which the page reads them from.
+        "levels": [{"id": level["id"]} for level in rules["levels"]],
+        "signs": unsourced(rules["signs"]),
+        "questions": rules["questions"],
+        "combinations": unsourced(rules["combinations"]),
+    }
 
 
 def region_options(content: Content) -> list[tuple[str, str]]:
@@ -224,14 +234,13 @@ def _module(data: object, built_from: str) -> str:
     )
 
 
-def client_modules(content: Content, reminder_grace_seconds: int) -> dict[str, str]:
+def client_modules(content: Content) -> dict[str, str]:
     """The page data as generated ES modules (asset name -> source), served and
     precached like any static file under a content hash. The data is not in the HTML:
     each page's first 14 KB stays markup and CSS, a browser downloads each module once
     for every page that reads it, and an edit to one of them changes no page."""
     return {
-        APP_DATA_MODULE: _module(app_data(content, reminder_grace_seconds),
-                                 "content/ (choices, causes, routines, reminders) and the reminder rules"),
+        APP_DATA_MODULE: _module(app_data(content), "content/ (choices, causes, routines)"),
         SCREENING_MODULE: _module(screening_client(content), "content/screening.yaml"),
         PROGRESS_MODULE: _module(progress_client(content), "content/progress.yaml and content/screening.yaml"),
     }

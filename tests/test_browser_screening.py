@@ -5,6 +5,7 @@ with the server's, offline use, and answers never leaving the device."""
 from __future__ import annotations
 
 import itertools
+import re
 from typing import Any
 
 import pytest
@@ -188,6 +189,35 @@ def test_age_must_be_a_number_and_back_shows_the_answer_given(london, live_serve
     page.locator("#answer-back").click()
     expect(page.locator("#screening-question")).to_have_text(rules["questions"][12]["text"])
     expect(page.locator("#answer-no")).to_have_class("btn btn-big btn-primary")
+
+
+def test_every_outcome_shows_the_rules_words(london, live_server):
+    """The outcomes' words come from the page's own static lists (the module carries
+    only the level ids): each result shows its level's title, summary and next steps
+    exactly as content/screening.yaml has them, with the number filled in."""
+    rules = rules_of(live_server)
+    page = london
+    levels = {level["id"]: level for level in rules["levels"]}
+    asked_first = {s for q in rules["questions"] if "ask_if" not in q and not q.get("profile") for s in q["signs"]}
+    answers = {"self-care": {}}
+    for sign in rules["signs"]:
+        if sign.get("level") and sign["id"] in asked_first:
+            answers.setdefault(sign["level"], {sign["id"]: True})
+    assert set(answers) == set(levels)
+
+    def filled(text: str) -> str:
+        text = re.sub("your emergency number", "999", text, flags=re.IGNORECASE)
+        return re.sub("your doctor's urgent line or out-of-hours service", "NHS 111", text, flags=re.IGNORECASE)
+
+    page.goto(live_server.url + "/screening")
+    for n, (level_id, given) in enumerate(answers.items()):
+        run_check(page, rules, given, age=40, start=n == 0)
+        level = levels[level_id]
+        expect(page.locator("#outcome-title")).to_have_text(level["title"])
+        expect(page.locator("#outcome-summary")).to_have_text(filled(level["summary"]))
+        steps = page.locator("#outcome-next li").all_inner_texts()
+        assert steps[len(steps) - len(level["next_steps"]):] == [filled(s) for s in level["next_steps"]], level_id
+        page.locator("#screening-again").click()
 
 
 def test_browser_and_server_agree(page, live_server):

@@ -6,6 +6,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from markupsafe import escape
 
 from server import critical_css, pages
 from server.pages import page_urls
@@ -126,9 +127,8 @@ def test_page_data_is_in_generated_modules(app, client):
     diary's rules) is built once in Python and served as hashed, precached modules,
     never embedded in a page."""
     content = app.extensions["mbr_content"]
-    grace = int(app.config["REMINDER_GRACE_SECONDS"])
     expected = {
-        pages.APP_DATA_MODULE: pages.app_data(content, grace),
+        pages.APP_DATA_MODULE: pages.app_data(content),
         pages.SCREENING_MODULE: pages.screening_client(content),
         pages.PROGRESS_MODULE: pages.progress_client(content),
     }
@@ -142,6 +142,26 @@ def test_page_data_is_in_generated_modules(app, client):
         assert "immutable" in hashed.headers["Cache-Control"], name
     # (No page embeds data: test_every_page_renders_without_inline_code_or_third_parties
     # allows no inline script but the first-paint one.)
+
+
+def test_screening_module_is_the_rule_set_less_its_citations(app, client):
+    """The safety check's module drops only what /screening's HTML carries: the source
+    ids (cited there) and the outcomes' words (its static lists, which the page reads
+    them from); every field evaluation reads is there unchanged, levels in order.
+    (tests/test_browser_screening.py proves the page's evaluation equal to the server's.)"""
+    rules = json.loads(json.dumps(app.extensions["mbr_content"].screening))
+    data = module_data(client, pages.SCREENING_MODULE)
+    for key in ("signs", "combinations"):
+        for item in rules[key]:
+            assert item.pop("sources")
+    rules["levels"] = [{"id": level["id"]} for level in rules["levels"]]
+    assert data == {key: rules[key] for key in ("version", "levels", "signs", "questions", "combinations")}
+    content = app.extensions["mbr_content"]
+    html = client.get("/screening").get_data(as_text=True)
+    for item in content.screening["signs"] + content.screening["combinations"]:
+        for sid in item["sources"]:
+            source = content.sources[sid]
+            assert str(escape(f"{source['publisher']}: {source['title']}")) in html, sid
 
 
 def test_pages_carry_their_content_without_javascript(app, client):

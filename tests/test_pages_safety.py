@@ -187,8 +187,14 @@ def test_about_says_drafted_and_not_reviewed(client):
 def test_about_marks_unchecked_sources(app, client):
     content = app.extensions["mbr_content"]
     tree = Tree(client.get("/about").get_data(as_text=True))
-    for sid, source in content.sources.items():
-        item = tree.by_id(f"source-{sid}")
+    (source_list,) = tree.select(tree.root, "source-list")
+    # Every source, in content/sources.yaml's order, one list item each.
+    items = Tree.elements(source_list)
+    assert [item["tag"] for item in items] == ["li"] * len(content.sources)
+    for (sid, source), item in zip(content.sources.items(), items, strict=True):
+        assert words(Tree.text(item)).startswith(f"{source['publisher']}: {source['title']}"), sid
+        if source["note"]:
+            assert words(Tree.text(item)).endswith(f"({words(source['note'])})"), sid
         marked = bool(tree.select(item, "unverified"))
         assert marked == source["unverified"], sid
         links = [n for n in tree.walk(item) if n["tag"] == "a"]

@@ -37,6 +37,7 @@ import tzdata
 from server.config import DEFAULTS
 from server.pages import APP_DATA_MODULE
 from server.reminders import rules as rem
+from server.reminders.client import CLIENT_MODULE as REMINDER_CLIENT_MODULE
 from tests.test_pages import module_data
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -635,10 +636,15 @@ def test_constants_come_from_the_server(run):
 
 
 def test_the_page_data_carries_the_constants(app):
-    # The generated module the pages' appData() returns (storage.js imports it).
+    # The generated module every page's reminder code imports (reminder-store.js
+    # configures the rules with it; storage.js's appData() takes the types from it), and
+    # the only one: app-data.js does not repeat the constants or the reminder texts.
     with app.test_client() as client:
+        device = module_data(client, REMINDER_CLIENT_MODULE)
         data = module_data(client, APP_DATA_MODULE)
-    assert data["reminder_rules"] == {**rem.client_constants(), "grace_seconds": GRACE_SECONDS}
+    assert device["rules"] == {**rem.client_constants(), "grace_seconds": GRACE_SECONDS}
+    assert "reminder_rules" not in data and "reminders" not in data
+    assert all("reminders" not in choice for choice in data["choices"])
 
 
 def test_module_is_pure_and_retypes_no_constant():

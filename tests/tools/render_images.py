@@ -27,9 +27,12 @@ ARGS = [
 ]
 
 # Icons the offline install downloads are palette-quantized (at their sizes no change is
-# visible: at most 4/255 in any channel) and then recompressed; screenshots only
-# recompressed losslessly (zopflipng keeps every pixel).
-def shrink(path: Path, quantize: bool) -> None:
+# visible: at most 4/255 in any channel; icon-192, precached, to 20 colours without
+# dithering: at most 25/255 on a few edge pixels, 0.15/255 on average) and then
+# recompressed; screenshots only recompressed losslessly (zopflipng keeps every pixel).
+# The notification badge is a mask (Android draws only its alpha): never quantized, its
+# alpha kept exactly, the colour of transparent pixels left to zopflipng.
+def shrink(path: Path, quantize: bool, colours: int | None = None, mask: bool = False) -> None:
     zopflipng, pngquant = shutil.which("zopflipng"), shutil.which("pngquant")
     if zopflipng is None or (quantize and pngquant is None):
         print(f"left {path.name} as drawn: install Debian's pngquant and zopfli to make it smaller")
@@ -38,28 +41,45 @@ def shrink(path: Path, quantize: bool) -> None:
         source = path
         if quantize:
             source = Path(tmp) / "quantized.png"
-            subprocess.run([pngquant, "--quality=90-100", "--speed", "1", "--strip", "--output", str(source),
-                            str(path)], check=True)
+            how = ["--nofs", str(colours)] if colours else ["--quality=90-100"]
+            subprocess.run([pngquant, "--speed", "1", "--strip", "--output", str(source), *how, "--", str(path)],
+                           check=True)
         smaller = Path(tmp) / "smaller.png"
-        subprocess.run([zopflipng, "-y", "-m", str(source), str(smaller)], check=True, capture_output=True)
+        lossless = ["--lossy_transparent"] if mask else ["-m"]
+        subprocess.run([zopflipng, "-y", *lossless, str(source), str(smaller)], check=True, capture_output=True)
         if smaller.stat().st_size < path.stat().st_size:
             shutil.copyfile(smaller, path)
 
 
-# (output, source svg, size, transparent corners?)
+def badge_svg(icon: str) -> str:
+    """The notification badge: the icon's mark (spine and brackets) in white on
+    nothing, cropped to the icon's inner area so it reads at status-bar size. Android
+    draws a badge from its alpha alone; the icon's rounded square would show as a
+    white blob."""
+    badge = (icon.replace('viewBox="0 0 512 512"', 'viewBox="64 64 384 384"')
+             .replace('<rect width="512" height="512" rx="112" fill="#0f5c5a"/>', "")
+             .replace('stroke="#9be3da"', 'stroke="#fff"'))
+    if badge.count("#") != 2 or "0f5c5a" in badge:
+        raise SystemExit("icon.svg changed: update badge_svg() to draw the mark alone")
+    return badge
+
+
+# (output, source svg, size, colours: None = pngquant's quality setting, 0 = the badge mask)
 ICON_SET = [
-    ("icon-192.png", "icon.svg", 192),
-    ("icon-512.png", "icon.svg", 512),
-    ("maskable-512.png", "maskable.svg", 512),
-    ("apple-touch-icon.png", "maskable.svg", 180),  # iOS rounds the corners itself
-    ("badge-96.png", "icon.svg", 96),
+    ("icon-192.png", "icon.svg", 192, 20),
+    ("icon-512.png", "icon.svg", 512, None),
+    ("maskable-512.png", "maskable.svg", 512, None),
+    ("apple-touch-icon.png", "maskable.svg", 180, None),  # iOS rounds the corners itself
+    ("badge-96.png", "icon.svg", 96, 0),
 ]
 
 
 def render_icons(browser) -> None:
-    for out, src, size in ICON_SET:
+    for out, src, size, colours in ICON_SET:
         page = browser.new_page(viewport={"width": size, "height": size})
         svg = (ICONS / src).read_text()
+        if colours == 0:
+            svg = badge_svg(svg)
         page.set_content(
             "<html><body style='margin:0;background:transparent'>"
             f"<div style='width:{size}px;height:{size}px'>{svg}</div></body></html>"
@@ -67,7 +87,7 @@ def render_icons(browser) -> None:
         page.locator("svg").evaluate("s => { s.style.width = '100%'; s.style.height = '100%'; }")
         page.screenshot(path=str(ICONS / out), omit_background=True)
         page.close()
-        shrink(ICONS / out, quantize=True)
+        shrink(ICONS / out, quantize=colours != 0, colours=colours or None, mask=colours == 0)
         print("wrote", ICONS / out)
 
 

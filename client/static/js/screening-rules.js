@@ -147,11 +147,11 @@ export function numberWarning(rules, region, saved) {
   return { expected, service: service && service.number === saved ? service.name : null };
 }
 
-/** {country: {area: "City1 City2"}} (server/regions.py compact_zones) -> {zone: country}. */
+/** {area: {country: "City1 City2"}} (server/regions.py compact_zones) -> {zone: country}. */
 export function zonesFromCompact(compact) {
   const zones = {};
-  for (const [country, areas] of Object.entries(compact)) {
-    for (const [area, cities] of Object.entries(areas)) {
+  for (const [area, countries] of Object.entries(compact)) {
+    for (const [country, cities] of Object.entries(countries)) {
       for (const city of cities.split(' ')) zones[`${area}/${city}`] = country;
     }
   }

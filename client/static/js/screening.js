@@ -22,7 +22,25 @@ const staticView = document.getElementById('screening-static');
 const historySection = document.getElementById('screening-history-section');
 const historyList = document.getElementById('screening-history');
 
-const levelById = Object.fromEntries(rules.levels.map((l) => [l.id, l]));
+// Each outcome's words (title, summary, next steps) are in the page, in the static lists
+// the server renders from the same rules (#screening-static), so the module does not
+// carry them twice. They are copied as nodes, not text: the first paint may already
+// have filled in the emergency number, and fillNumbers fills the copies again.
+function levelWords(id) {
+  const section = staticView.querySelector(`section.outcome-${id}`);
+  const part = (selector) => {
+    const node = section.querySelector(selector);
+    if (!node) throw new Error(`The safety check's ${id} outcome has no ${selector} in the page`);
+    return node;
+  };
+  return {
+    id,
+    title: part('h2').textContent,
+    summary: () => [...part('[data-summary]').childNodes].map((n) => n.cloneNode(true)),
+    nextSteps: () => [...part('[data-steps]').children].map((li) => li.cloneNode(true)),
+  };
+}
+const levelById = staticView ? Object.fromEntries(rules.levels.map((l) => [l.id, levelWords(l.id)])) : {};
 const ageQuestions = rules.questions.filter((q) => q.age);
 const AGE_STEP = 'age';
 const LABELS = { true: 'Yes', false: 'No', [UNSURE]: 'Not sure' };
@@ -322,7 +340,9 @@ function renderOutcome(record, announce, { held = false, current = true } = {}) 
     actions.append(...urgentAction(help));
     box.append(actions);
   }
-  box.append(el('p', {}, level.summary));
+  const summary = el('p', { id: 'outcome-summary' });
+  summary.append(...level.summary());
+  box.append(summary);
   if (record.stopped) box.append(el('p', { class: 'small', id: 'outcome-stopped' }, 'We stopped the questions here: this needs help now, and no other answer could change that.'));
   if (record.reasons && record.reasons.length) {
     box.append(el('h3', {}, 'Why'));
@@ -332,7 +352,8 @@ function renderOutcome(record, announce, { held = false, current = true } = {}) 
   }
   box.append(el('h3', {}, 'What to do next'));
   const next = el('ul', { id: 'outcome-next' });
-  for (const s of [...(record.advice || []), ...level.next_steps]) next.append(el('li', {}, s));
+  for (const s of record.advice || []) next.append(el('li', {}, s));
+  next.append(...level.nextSteps());
   box.append(next);
   if (HOLD_LEVELS.has(level.id) && current) {
     if (held) {

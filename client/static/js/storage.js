@@ -434,9 +434,17 @@ export function storedBytes() {
   return total;
 }
 
-/** The content slice the plan, settings, progress and reminder screens work from
- * (choices, causes, routines, reminders and the reminder constants): the generated
- * app-data.js (server/pages.py app_data), the same object on every page. */
+/** The content slice the plan, settings, progress and reminder screens work from:
+ * choices, causes and routines from the generated app-data.js (server/pages.py
+ * app_data), with each choice's reminders and the reminder types (titles, intervals)
+ * from reminder-data.js, which holds them once for the pages and the reminder code.
+ * The same object on every page. */
+const APP = {
+  ...APP_DATA,
+  choices: APP_DATA.choices.map((c) => ({ ...c, reminders: DEVICE.choices[c.id] || [] })),
+  reminders: DEVICE.types,
+};
+
 export function appData() {
-  return APP_DATA;
+  return APP;
 }
