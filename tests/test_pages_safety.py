@@ -238,3 +238,17 @@ def test_get_help_now_and_every_stop_rule_carry_the_call_button(app, client):
                 *[f"/routines/{r}" for r in content.routines],
                 *[f"/causes/{c['category']}/{c['id']}" for c in content.causes.values()]]
     assert sorted(with_stop_rule) == sorted(expected)
+
+
+def test_progress_lists_what_its_plan_advice_rests_on(app, client):
+    """The diary's advice (when to get checked, the gentler and next-step plans) is picked
+    on the device, so the page lists every source behind any of it."""
+    progress = app.extensions["mbr_content"].progress
+    wanted = set(progress["trend"]["sources"])
+    for rule in progress["adaptations"]:
+        wanted.update(rule["sources"])
+    html = client.get("/progress").get_data(as_text=True)
+    listed = html[html.index('<details class="sources">'):]
+    sources = app.extensions["mbr_content"].sources
+    for sid in sorted(wanted):
+        assert str(escape(sources[sid]["title"])) in listed, sid
