@@ -36,12 +36,13 @@ def london(new_context):
 
 
 def turn_on(page, base: str, time: str = "18:30", days: tuple[str, ...] = ()) -> None:
-    """What a person does: the reminders page, the switch, a time, Save."""
+    """What a person does: the reminders page, the switch, a time, Save. `days` are
+    the days to switch off, by their full names (the toggles' accessible names)."""
     page.goto(base + "/reminders")
     page.locator(f"#on-{CHECKIN}").check()
     page.locator(f"#time-{CHECKIN}").fill(time)
     for day in days:
-        page.locator(f"#days-{CHECKIN}-{day}").uncheck()
+        page.locator(f"#days-{CHECKIN}").get_by_role("checkbox", name=day, exact=True).uncheck()
     page.locator("#reminder-plan button[type=submit]").click()
     expect(page.locator("#plan-status")).to_have_text("Saved on this phone.")
 
@@ -79,7 +80,7 @@ def test_not_today_is_quiet_until_tomorrow_and_only_on_the_chosen_days(live_serv
     context = london()
     context.clock.install(time=MONDAY_1829)
     page = context.new_page()
-    turn_on(page, live_server.url, days=("tue",))  # every day but Tuesday
+    turn_on(page, live_server.url, days=("Tuesday",))  # every day but Tuesday
     page.evaluate(LOOK)
     context.clock.run_for(75_000)
     expect(page.locator("#banner-title")).to_have_text("Daily check-in")
@@ -175,7 +176,7 @@ def test_the_form_and_banner_are_axe_clean_and_fit_a_small_phone(live_server, ne
     expect(page.locator("#banner-title")).to_have_text("Daily check-in")
     assert violations(page) == []
     for control in [*page.locator("#reminder-banner .actions > *").all(), page.locator(f"#time-{CHECKIN}"),
-                    page.locator(f"label:has(#days-{CHECKIN}-mon)")]:
+                    page.locator(f"#days-{CHECKIN} label").first]:
         box = control.bounding_box()
         assert box["height"] >= 44 and box["x"] >= 0 and box["x"] + box["width"] <= SMALL_PHONE["width"]
     assert page.evaluate("document.documentElement.scrollWidth") <= SMALL_PHONE["width"]

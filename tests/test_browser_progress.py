@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -86,9 +86,16 @@ def expected_insights(data: dict, today: date, routine_titles: dict[str, str],
     for e in data["reminders_log"]:
         if e["type"] in r["break_types"] and e["action"] in ("done", "start"):
             breaks[(e["date"], e["type"])] = breaks.get((e["date"], e["type"]), 0) + 1
+    # "Time this stretch" runs (`stretch:<id>`) are timed stretches, not routines.
     routines: dict[str, set[str]] = {}
+    stretches: dict[str, set[str]] = {}
+    stretch_titles: dict[str, str] = {}
     for h in data["history"]:
-        routines.setdefault(h["date"], set()).add(h["routine"])
+        if h["routine"].startswith("stretch:"):
+            stretches.setdefault(h["date"], set()).add(h["routine"][len("stretch:"):])
+            stretch_titles[h["routine"][len("stretch:"):]] = h["title"]
+        else:
+            routines.setdefault(h["date"], set()).add(h["routine"])
     if len(days) < r["min_checkin_days"]:
         return []
     factors = []
@@ -101,6 +108,10 @@ def expected_insights(data: dict, today: date, routine_titles: dict[str, str],
         factors.append((f"On days you did the {title[0].lower()}{title[1:]}",
                         lambda d, rid=rid: rid in routines.get(d, set())))
     factors.append(("On days you did any routine", lambda d: bool(routines.get(d))))
+    for sid in sorted({x for d in days for x in stretches.get(d, set())}):
+        title = stretch_titles[sid]
+        factors.append((f"On days you timed the {title[0].lower()}{title[1:]}",
+                        lambda d, sid=sid: sid in stretches.get(d, set())))
     factors.append(("On days after disturbed sleep", lambda d: days[d]["sleep"]))
     found = []
     for label, test in factors:
@@ -134,6 +145,74 @@ def test_insight_sentences_match_the_data(page, live_server):
     got = page.locator("#insight-list li").all_inner_texts()
     assert got == want
     expect(page.locator("#insight-note")).to_contain_text("not what caused what")
+
+
+def with_timed_stretches(data: dict, today: date) -> dict:
+    """`data` plus the open book timed on its own ("Time this stretch") on every day
+    with many breaks (lower pain), routine days or not."""
+    for back in range(60):
+        if back % 3:
+            iso = (today - timedelta(days=back)).isoformat()
+            data["history"].append({"date": iso, "at": f"{iso}T13:00:00.000Z", "routine": "stretch:open-book",
+                                    "title": "Open book", "minutes": 1, "seconds": 60})
+    data["history"].sort(key=lambda h: h["at"])
+    return data
+
+
+def test_timed_stretches_are_their_own_insight_not_routines(page, live_server):
+    from server.pages import progress_client
+
+    content = live_server.app.extensions["mbr_content"]
+    today = date.today()
+    data = with_timed_stretches(diary(today, 60), today)
+    seeded(page, live_server.url, data)
+    want = expected_insights(data, today, {k: v["title"] for k, v in content.routines.items()},
+                             {k: v["title"] for k, v in content.reminders.items()},
+                             progress_client(content))
+    assert any(w.startswith("On days you timed the open book") for w in want), want
+    got = page.locator("#insight-list li").all_inner_texts()
+    assert got == want, "\n".join(["got:", *got, "want:", *want])
+
+
+def test_a_stretch_timed_on_its_page_shows_as_a_timed_stretch(page, live_server):
+    content = live_server.app.extensions["mbr_content"]
+    ex = min(content.exercises.values(), key=lambda e: e["hold_seconds"] * e["reps"] * e["sides"] or 10**6)
+    start = datetime.now().replace(microsecond=0)
+    page.clock.install(time=start)
+    page.goto(live_server.url + f"/stretches/{ex['id']}")
+    page.clock.pause_at(start + timedelta(seconds=60))  # time moves only by run_for below
+    page.locator("#player-start").click()
+    done = page.locator("#player-done")
+    for _ in range(600):  # the clock moves a second at a time until the timer ends
+        if done.is_visible():
+            break
+        page.clock.run_for(1000)
+    expect(done).to_be_visible()
+    page.clock.resume()
+
+    page.goto(live_server.url + "/progress")
+    page.locator("body[data-progress-ready]").wait_for()
+    # The activity chart: a bar in the timed-stretch lane, none in the routines lane.
+    expect(page.locator("#chart-activity .stretches .bar")).to_have_count(1)
+    expect(page.locator("#chart-activity .routines .bar")).to_have_count(0)
+    label = page.locator("#chart-activity svg[role=img]").get_attribute("aria-label")
+    assert "0 routines done, 1 stretch timed on their own" in label, label
+    # The table: today's row counts it under "Stretches timed", not "Routines".
+    page.locator(".chart-table summary").click()
+    heads = page.locator("#trend-table thead th").all_inner_texts()
+    today_cells = page.locator("#trend-table tbody tr").first.locator("td").all_inner_texts()
+    cells = dict(zip(heads[1:], today_cells, strict=True))
+    assert (cells["Routines"], cells["Stretches timed"]) == ("0", "1"), cells
+    # The summary for a clinician names the stretch by its title, not as a routine or an id.
+    summary = page.locator("#summary-body")
+    expect(summary.locator("dt", has_text="Routines done").locator("+ dd")).to_have_text("None recorded")
+    expect(summary.locator("dt", has_text="Stretches timed on their own").locator("+ dd")).to_have_text(
+        f"{ex['title']} ×1")
+    expect(summary).not_to_contain_text("stretch:")
+    # Kept in the stored history as the app reads it (its schema once dropped these runs).
+    page.goto(live_server.url + "/settings")
+    expect(page.locator("#history li")).to_have_count(1)
+    expect(page.locator("#history li")).to_contain_text(ex["title"])
 
 
 def test_few_days_show_no_insight(page, live_server):

@@ -518,7 +518,7 @@ def test_plan_editor_saves_syncs_and_exports_a_calendar(server, push_service, lo
     page.locator("#add-window").click()
     page.locator("#window-start-1").fill("13:30")
     page.locator("#window-end-1").fill("17:00")
-    page.locator("#day-fri").uncheck()
+    page.locator("#days").get_by_role("checkbox", name="Friday").uncheck()
     page.locator("#timezone").select_option("Europe/Dublin")
     page.locator("#reminder-plan button[type=submit]").click()
     expect(page.locator("#plan-status")).to_have_text("Saved. Notifications follow the new plan.")

@@ -64,7 +64,16 @@ for (const [name, c] of Object.entries(cases)) {
   else if (c.kind === 'trend') out[name] = mod.trend(rules, c.args.checkins, c.args.today);
   else if (c.kind === 'insights') {
     const rows = mod.dailyFacts({ ...c.args, breakTypes: rules.insights.break_types });
-    out[name] = mod.insights(rules, rows, c.titles);
+    // As the progress page does: timed stretches named by the titles their runs recorded.
+    out[name] = mod.insights(rules, rows, { ...c.titles, stretchTitles: mod.stretchTitles(c.args.history) });
+  } else if (c.kind === 'history') {
+    const rows = mod.dailyFacts({ dates: c.args.dates, checkins: [], history: c.args.history });
+    out[name] = {
+      runs: c.args.history.map(mod.historyRun),
+      titles: mod.stretchTitles(c.args.history),
+      rows: rows.map((r) => ({ date: r.date, routines: r.routines, routineIds: [...r.routineIds],
+        stretches: r.stretches, stretchIds: [...r.stretchIds] })),
+    };
   } else if (c.kind === 'dates') out[name] = c.args.map(([d, n]) => mod.addDays(d, n));
   else if (c.kind === 'pairs') out[name] = mod.beforeAfter(c.args, { 'desk-reset': '2-minute desk reset' });
   else if (c.kind === 'holds') {
@@ -265,6 +274,49 @@ def test_insights_need_enough_days_and_a_real_difference(rules, tmp_path):
     assert got["4 on one side"] == []
     assert got["5 on one side"][0]["daysWith"] == 5 and got["5 on one side"][0]["difference"] == -2
     assert got["0.9 apart"] == []
+
+
+def test_timed_stretches_are_stretches_not_routines(rules, tmp_path):
+    """"Time this stretch" records `stretch:<exercise id>` runs in the routines' history:
+    counted as timed stretches with the title the run recorded, never as routines, in the
+    day rows (charts, table), and in the insights (own sentence, not "any routine")."""
+    history = [
+        {"date": day(1), "routine": "desk-reset", "title": "2-minute desk reset"},
+        {"date": day(1), "routine": "stretch:open-book", "title": "Open book"},
+        {"date": day(0), "routine": "stretch:open-book", "title": "  Open book  "},
+        {"date": day(0), "routine": "stretch:chin-tuck"},  # no title recorded
+        {"date": day(0), "routine": "stretch:"},  # no id: not a run of anything
+        {"date": day(0), "routine": 7},
+        None,
+    ]
+    # 14 days of check-ins: the open book timed (and no routine) on 7 days with pain 3,
+    # nothing on the other 7 with pain 5.
+    dates = [day(b) for b in range(13, -1, -1)]
+    low = set(range(0, 14, 2))
+    timed = {"kind": "insights", "titles": {"routineTitles": {"desk-reset": "2-minute desk reset"}},
+             "args": {"dates": dates, "log": [],
+                      "checkins": [{"date": day(b), "pain": 3 if b in low else 5} for b in range(14)],
+                      "history": [{"date": day(b), "routine": "stretch:open-book", "title": "Open book"}
+                                  for b in sorted(low)]}}
+    got = run_js(rules, {
+        "history": {"kind": "history", "args": {"dates": [day(1), day(0)], "history": history}},
+        "timed": timed,
+    }, tmp_path)
+    h = got["history"]
+    assert h["runs"] == [
+        {"kind": "routine", "id": "desk-reset", "title": "2-minute desk reset"},
+        {"kind": "stretch", "id": "open-book", "title": "Open book"},
+        {"kind": "stretch", "id": "open-book", "title": "Open book"},
+        {"kind": "stretch", "id": "chin-tuck", "title": None},
+        None, None, None,
+    ]
+    assert h["titles"] == {"open-book": "Open book"}
+    assert h["rows"] == [
+        {"date": day(1), "routines": 1, "routineIds": ["desk-reset"], "stretches": 1, "stretchIds": ["open-book"]},
+        {"date": day(0), "routines": 0, "routineIds": [], "stretches": 2, "stretchIds": ["open-book", "chin-tuck"]},
+    ]
+    assert [i["text"] for i in got["timed"]] == [
+        "On days you timed the open book your average pain was 2 points lower (7 days with, 7 days without)."]
 
 
 def test_dates_and_before_after(rules, tmp_path):

@@ -28,16 +28,50 @@ function slots() {
     .filter((slot) => !(slot.hasAttribute('data-dismissible') && dismissed()));
 }
 
+// A card that appears must move nothing the person is looking at (Chromium's event can
+// come at any moment, often after they have scrolled). So a slot opens only while what
+// follows it is below the screen (on home the card is the last content: only the
+// footer follows); until then it waits and opens once that has scrolled out of view.
+const waiting = new Map(); // slot -> its IntersectionObserver
+
+function stopWaiting(slot) {
+  waiting.get(slot)?.disconnect();
+  waiting.delete(slot);
+}
+
+function reveal(slot) {
+  if (!slot.hidden || waiting.has(slot)) return;
+  const after = slot.nextElementSibling || slot.parentElement?.nextElementSibling;
+  if (!after || typeof IntersectionObserver !== 'function') {
+    slot.hidden = false;
+    return;
+  }
+  const observer = new IntersectionObserver((entries) => {
+    const entry = entries[entries.length - 1];
+    const bottom = entry.rootBounds ? entry.rootBounds.bottom : window.innerHeight;
+    if (entry.boundingClientRect.top < bottom) return; // on screen, or above it
+    stopWaiting(slot);
+    slot.hidden = false;
+  });
+  waiting.set(slot, observer);
+  observer.observe(after);
+}
+
 function show(kind) {
   for (const slot of slots()) {
     slot.querySelector('[data-install-prompt]').hidden = kind !== 'prompt';
     slot.querySelector('[data-install-ios]').hidden = kind !== 'ios';
-    slot.hidden = false;
+    reveal(slot);
   }
 }
 
+function hide(slot) {
+  stopWaiting(slot);
+  slot.hidden = true;
+}
+
 function hideAll() {
-  for (const slot of document.querySelectorAll('[data-install]')) slot.hidden = true;
+  for (const slot of document.querySelectorAll('[data-install]')) hide(slot);
 }
 
 export function watchInstall() {
@@ -53,8 +87,7 @@ export function watchInstall() {
     const target = event.target instanceof Element ? event.target : null;
     if (target?.closest('[data-install-dismiss]')) {
       write(KEYS.preferences, { ...read(KEYS.preferences, {}), [DISMISSED]: true });
-      const slot = target.closest('[data-install]');
-      slot.hidden = true;
+      hide(target.closest('[data-install]'));
       document.querySelector('#main')?.focus({ preventScroll: true });
       return;
     }
@@ -64,7 +97,7 @@ export function watchInstall() {
     await prompt.prompt();
     const choice = await prompt.userChoice.catch(() => ({ outcome: 'dismissed' }));
     if (choice.outcome === 'accepted') hideAll();
-    else for (const slot of document.querySelectorAll('[data-install-prompt]')) slot.closest('[data-install]').hidden = true;
+    else for (const part of document.querySelectorAll('[data-install-prompt]')) hide(part.closest('[data-install]'));
   });
   if (isIosSafari()) show('ios');
 }

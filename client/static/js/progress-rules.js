@@ -148,22 +148,56 @@ const TAKEN = new Set(['done', 'start']);
 const SKIPPED = new Set(['snooze', 'skip', 'dismiss']);
 const WATER = new Set(['drank', 'done']);
 
+// "Time this stretch" on a stretch page records its runs in the same history as the
+// routines (player.js), as `stretch:<exercise id>` with the stretch's title: a timed
+// stretch, never a routine.
+const STRETCH_RUN = 'stretch:';
+
+/**
+ * What one history entry records: { kind: 'routine' | 'stretch', id, title } (title as
+ * the run stored it, or null), or null for an entry without an id.
+ */
+export function historyRun(h) {
+  if (!h || typeof h.routine !== 'string' || !h.routine) return null;
+  const title = typeof h.title === 'string' && h.title.trim() ? h.title.trim() : null;
+  if (!h.routine.startsWith(STRETCH_RUN)) return { kind: 'routine', id: h.routine, title };
+  const id = h.routine.slice(STRETCH_RUN.length);
+  return id ? { kind: 'stretch', id, title } : null;
+}
+
+/** Exercise id -> title for every stretch timed in `history` (the newest run's title). */
+export function stretchTitles(history) {
+  const out = {};
+  for (const h of history || []) {
+    const run = historyRun(h);
+    if (run && run.kind === 'stretch' && run.title) out[run.id] = run.title;
+  }
+  return out;
+}
+
 /**
  * One row per date in `dates`: the check-in's scores and what else happened that day.
- * history: [{date, routine}]; log: reminders log [{date, type, action}].
+ * history: [{date, routine}] (routine runs and timed stretches, see historyRun);
+ * log: reminders log [{date, type, action}].
  */
 export function dailyFacts({ dates, checkins, history = [], log = [], breakTypes = [] }) {
   const map = byDate(checkins);
   const rows = new Map(dates.map((d) => [d, {
-    date: d, checkin: map.get(d) || null, routines: 0, routineIds: new Set(),
+    date: d, checkin: map.get(d) || null, routines: 0, routineIds: new Set(), stretches: 0, stretchIds: new Set(),
     breaksTaken: 0, breaksSkipped: 0, breaksByType: {}, water: 0,
   }]));
   const breaks = new Set(breakTypes);
   for (const h of history || []) {
     const row = h && rows.get(h.date);
-    if (!row) continue;
-    row.routines += 1;
-    if (typeof h.routine === 'string') row.routineIds.add(h.routine);
+    const run = historyRun(h);
+    if (!row || !run) continue;
+    if (run.kind === 'stretch') {
+      row.stretches += 1;
+      row.stretchIds.add(run.id);
+    } else {
+      row.routines += 1;
+      row.routineIds.add(run.id);
+    }
   }
   for (const e of log || []) {
     const row = e && rows.get(e.date);
@@ -194,9 +228,10 @@ const plural = (title) => `${title.charAt(0).toLowerCase()}${title.slice(1)}${ti
  * Plain sentences about what went with lower (or higher) pain, each with the days behind
  * it, only when there are enough check-ins, enough days on each side and a big enough
  * difference. Never a claim of cause (the page says so beside them).
- * rows: dailyFacts(); reminderTitles: type -> title; routineTitles: id -> title.
+ * rows: dailyFacts(); reminderTitles: type -> title; routineTitles: id -> title;
+ * stretchTitles: exercise id -> title (stretches timed on their own, see stretchTitles()).
  */
-export function insights(rules, rows, { reminderTitles = {}, routineTitles = {} } = {}) {
+export function insights(rules, rows, { reminderTitles = {}, routineTitles = {}, stretchTitles: stretchNames = {} } = {}) {
   const r = rules.insights;
   const days = rows.filter((row) => row.checkin && isScore(row.checkin.pain));
   if (days.length < r.min_checkin_days) return [];
@@ -216,6 +251,14 @@ export function insights(rules, rows, { reminderTitles = {}, routineTitles = {} 
       test: (row) => row.routineIds.has(id) });
   }
   factors.push({ id: 'any-routine', label: 'On days you did any routine', test: (row) => row.routines > 0 });
+  const stretchIds = new Set();
+  for (const row of days) for (const id of row.stretchIds) stretchIds.add(id);
+  for (const id of [...stretchIds].sort()) {
+    const title = stretchNames[id];
+    if (!title) continue;
+    factors.push({ id: `stretch-${id}`, label: `On days you timed the ${title.charAt(0).toLowerCase()}${title.slice(1)}`,
+      test: (row) => row.stretchIds.has(id) });
+  }
   factors.push({ id: 'sleep', label: 'On days after disturbed sleep', test: (row) => row.checkin.sleep === true });
   const out = [];
   for (const f of factors) {

@@ -9,7 +9,7 @@ import {
 } from './diary.js';
 import { currentHold, HOLD_EVENT } from './safety.js';
 import {
-  adaptPlan, addDays, beforeAfter, dailyFacts, dateRange, insights, safetyOffer, trend,
+  adaptPlan, addDays, beforeAfter, dailyFacts, dateRange, historyRun, insights, safetyOffer, stretchTitles, trend,
 } from './progress-rules.js';
 import { laneChart, lineChart, pairChart, shortDate } from './charts.js';
 import rules from './progress-data.js';
@@ -183,9 +183,11 @@ function renderTrends(range) {
   const taken = rows.map((r) => r.breaksTaken);
   const skipped = rows.map((r) => r.breaksSkipped);
   const done = rows.map((r) => r.routines);
+  const timed = rows.map((r) => r.stretches);
   const water = rows.map((r) => r.water);
   const sum = (xs) => xs.reduce((a, b) => a + b, 0);
-  const activity = `Last ${range} days: ${sum(taken)} breaks taken, ${sum(skipped)} snoozed or skipped, ${sum(done)} routines done, ${sum(water)} glasses of water logged.`;
+  const many = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+  const activity = `Last ${range} days: ${many(sum(taken), 'break', 'breaks')} taken, ${sum(skipped)} snoozed or skipped, ${many(sum(done), 'routine', 'routines')} done, ${many(sum(timed), 'stretch', 'stretches')} timed on their own, ${many(sum(water), 'glass', 'glasses')} of water logged.`;
   const maxOf = (xs, floor) => Math.max(floor, ...xs);
   const act = $('chart-activity');
   const actLegend = el('figcaption', { class: 'legend' });
@@ -196,6 +198,7 @@ function renderTrends(range) {
     lanes: [
       { title: 'Breaks taken and skipped', values: taken, second: skipped, max: maxOf(taken.map((t, i) => t + skipped[i]), 4), cls: 'taken', secondCls: 'skipped' },
       { title: 'Routines done', values: done, max: maxOf(done, 2), cls: 'routines' },
+      { title: 'Stretches timed on their own', values: timed, max: maxOf(timed, 2), cls: 'stretches' },
       { title: 'Glasses of water', values: water, max: maxOf(water, 8), cls: 'water' },
     ],
   }), actLegend);
@@ -208,18 +211,18 @@ function renderTable(rows) {
   const table = el('table', { class: 'data-table' });
   table.append(el('caption', {}, 'Your diary, newest day first'));
   const head = el('tr');
-  for (const h of ['Date', 'Pain', 'Got in the way', 'Stiffness', 'Stress', 'Sleep disturbed', 'Routines', 'Breaks taken', 'Breaks skipped', 'Water']) head.append(el('th', { scope: 'col' }, h));
+  for (const h of ['Date', 'Pain', 'Got in the way', 'Stiffness', 'Stress', 'Sleep disturbed', 'Routines', 'Stretches timed', 'Breaks taken', 'Breaks skipped', 'Water']) head.append(el('th', { scope: 'col' }, h));
   const thead = el('thead');
   thead.append(head);
   const tbody = el('tbody');
   for (const r of [...rows].reverse()) {
     const c = r.checkin;
-    if (!c && !r.routines && !r.breaksTaken && !r.breaksSkipped && !r.water) continue;
+    if (!c && !r.routines && !r.stretches && !r.breaksTaken && !r.breaksSkipped && !r.water) continue;
     const tr = el('tr');
     tr.append(el('th', { scope: 'row' }, shortDate(r.date)));
     for (const v of [c && c.pain, c && c.interference, c && c.stiffness, c && c.stress]) tr.append(el('td', {}, fmt(v)));
     tr.append(el('td', {}, c ? (c.sleep ? 'Yes' : 'No') : '–'));
-    for (const v of [r.routines, r.breaksTaken, r.breaksSkipped, r.water]) tr.append(el('td', {}, String(v)));
+    for (const v of [r.routines, r.stretches, r.breaksTaken, r.breaksSkipped, r.water]) tr.append(el('td', {}, String(v)));
     tbody.append(tr);
   }
   table.append(thead, tbody);
@@ -248,7 +251,7 @@ function renderBeforeAfter() {
 function renderInsights() {
   const dates = dateRange(state.today, INSIGHT_DAYS);
   const rows = dailyFacts({ dates, checkins: state.checkins, history: state.history, log: state.log, breakTypes: rules.insights.break_types });
-  const found = insights(rules, rows, { reminderTitles, routineTitles });
+  const found = insights(rules, rows, { reminderTitles, routineTitles, stretchTitles: stretchTitles(state.history) });
   const days = rows.filter((r) => r.checkin && r.checkin.pain !== null).length;
   $('insight-list').replaceChildren(...found.map((i) => el('li', { 'data-insight': i.id }, i.text)));
   const need = rules.insights.min_checkin_days;
@@ -268,14 +271,23 @@ function summaryFacts(range) {
   const tr = trend(rules, state.checkins, state.today);
   const list = state.checkins.filter((c) => inRange(c.date));
   const latestCheck = state.screenings.length ? state.screenings[state.screenings.length - 1] : null;
+  // Title -> runs: routines by their current title, stretches timed on their own by the
+  // title their runs recorded (a routine no longer in the app by its recorded title too).
   const routinesDone = new Map();
-  for (const h of state.history) if (h && inRange(h.date)) routinesDone.set(h.routine, (routinesDone.get(h.routine) || 0) + 1);
+  const stretchesTimed = new Map();
+  for (const h of state.history) {
+    const run = h && inRange(h.date) ? historyRun(h) : null;
+    if (!run) continue;
+    const into = run.kind === 'stretch' ? stretchesTimed : routinesDone;
+    const title = (run.kind === 'routine' && routineTitles[run.id]) || run.title || run.id;
+    into.set(title, (into.get(title) || 0) + 1);
+  }
   const rows = dailyFacts({ dates: dateRange(state.today, range), checkins: [], history: [], log: state.log, breakTypes: rules.insights.break_types });
   const taken = rows.reduce((a, r) => a + r.breaksTaken, 0);
   const skipped = rows.reduce((a, r) => a + r.breaksSkipped, 0);
   const water = rows.reduce((a, r) => a + r.water, 0);
   const { notes } = state;
-  return { from, tr, list, latestCheck, routinesDone, taken, skipped, water, notes, range };
+  return { from, tr, list, latestCheck, routinesDone, stretchesTimed, taken, skipped, water, notes, range };
 }
 
 function renderSummary() {
@@ -292,8 +304,9 @@ function renderSummary() {
     const reasons = Array.isArray(s.latestCheck.reasons) && s.latestCheck.reasons.length ? ` Because: ${s.latestCheck.reasons.join('; ')}.` : '';
     add('Latest safety check', `${s.latestCheck.date}: ${title}.${reasons}`);
   } else add('Latest safety check', 'Not taken yet.');
-  const done = [...s.routinesDone].map(([id, n]) => `${routineTitles[id] || id} ×${n}`).join(', ');
+  const done = [...s.routinesDone].map(([title, n]) => `${title} ×${n}`).join(', ');
   add('Routines done', done || 'None recorded');
+  if (s.stretchesTimed.size) add('Stretches timed on their own', [...s.stretchesTimed].map(([title, n]) => `${title} ×${n}`).join(', '));
   add('Breaks', `${s.taken} taken, ${s.skipped} snoozed or skipped`);
   add('Water', `${s.water} glasses logged`);
   nodes.push(dl);
@@ -318,7 +331,8 @@ function summaryText() {
     `Check-ins: ${s.list.length} in the last ${s.range} days`,
     `Average pain, last 7 days: ${fmt(s.tr.current)} (the 7 days before: ${fmt(s.tr.previous)})`,
     s.latestCheck ? `Latest safety check: ${s.latestCheck.date}: ${rules.levels[s.latestCheck.level] || s.latestCheck.level}` : 'Latest safety check: not taken',
-    `Routines done: ${[...s.routinesDone].map(([id, n]) => `${routineTitles[id] || id} x${n}`).join(', ') || 'none'}`,
+    `Routines done: ${[...s.routinesDone].map(([title, n]) => `${title} x${n}`).join(', ') || 'none'}`,
+    ...(s.stretchesTimed.size ? [`Stretches timed on their own: ${[...s.stretchesTimed].map(([title, n]) => `${title} x${n}`).join(', ')}`] : []),
     `Breaks: ${s.taken} taken, ${s.skipped} snoozed or skipped. Water: ${s.water} glasses`,
     '',
     'Day by day (pain / got in the way):',

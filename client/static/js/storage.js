@@ -212,6 +212,9 @@ export const types = { text, whole, number, boolean, oneOf, nullable, optional, 
 const DATE = text({ max: 10, pattern: /^\d{4}-\d{2}-\d{2}$/, what: 'a date (YYYY-MM-DD)' });
 const INSTANT = text({ max: 40, pattern: /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/, what: 'a date and time' });
 const ID = text({ max: 64, pattern: /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, what: 'an id' });
+// What the player ran: a routine's id, or `stretch:<exercise id>` for "Time this stretch"
+// on a stretch page (progress-rules.js historyRun tells them apart).
+const RUN_ID = text({ max: 72, pattern: /^(stretch:)?[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, what: 'a routine or stretch id' });
 const HHMM = text({ max: 5, pattern: /^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, what: 'a time (HH:MM)' });
 const TIME_OF_DAY = text({ max: 5, pattern: /^([01]\d|2[0-3]):[0-5]\d$/, what: 'a time of day (HH:MM)' });
 const ANSWER = oneOf([true, false, 'unsure']);
@@ -227,7 +230,7 @@ export const SCHEMAS = {
   history: list(object({
     date: DATE,
     at: optional(INSTANT),
-    routine: ID,
+    routine: RUN_ID,
     title: optional(text({ max: 200 })),
     minutes: number({ min: 0, max: 600 }),
     // Exact length, written by the player beside minutes (older entries have none).
@@ -291,7 +294,7 @@ export const SCHEMAS = {
     synced: optional(nullable(text({ max: 20000 }))),
   })),
   player: nullable(object({
-    routine: ID,
+    routine: RUN_ID,
     index: number({ min: 0, max: 1000, integer: true }),
   }, { extra: json(2) })),
   // Worked out again on every page (emergency.js). One rule for its shape: the one the
