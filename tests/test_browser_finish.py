@@ -65,8 +65,8 @@ NAV = """() => {
 
 def stop_time(page) -> None:
     """Playwright's clock, stopped: time moves only by run_for, however slow the machine."""
-    now = page.evaluate("Date.now()")
-    page.clock.pause_at(now + 1000)
+    now_ms = page.evaluate("Date.now()")
+    page.clock.pause_at((now_ms + 1000) / 1000)  # a number here is Unix time in seconds
 
 
 def check_layout(page, width: int, height: int, where: str) -> list[str]:

@@ -88,7 +88,7 @@ def test_a_bad_item_is_dropped_and_the_rest_kept(live_server, page):
 def test_histories_read_in_words(live_server, page):
     """Empty: one sentence, not "list, 1 item". Filled: "Today", "1 min 40 s"."""
     page.goto(live_server.url + "/settings")
-    expect(page.locator("#history-empty")).to_have_text("No routines finished yet.")
+    expect(page.locator("#history-empty")).to_have_text("No routines or timed stretches finished yet.")
     expect(page.locator("#history")).to_be_hidden()
     page.goto(live_server.url + "/reminders")
     expect(page.locator("#reminder-history-empty")).to_have_text("No reminders yet.")
