@@ -42,10 +42,11 @@ export function fillWith(root, help) {
   for (const span of root.querySelectorAll('span.fill[data-fill]')) fillSpan(span, help);
   const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {
     acceptNode(node) {
-      const parent = node.parentElement;
-      if (!parent || parent.closest(SKIP) || parent.closest('span.fill')) return NodeFilter.FILTER_REJECT;
+      // The cheap test first: most text holds no phrase, and closest() climbs the tree.
       PHRASES.lastIndex = 0;
-      return PHRASES.test(node.data) ? NodeFilter.FILTER_ACCEPT : NodeFilter.FILTER_REJECT;
+      if (!PHRASES.test(node.data)) return NodeFilter.FILTER_REJECT;
+      const parent = node.parentElement;
+      return !parent || parent.closest(SKIP) || parent.closest('span.fill') ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT;
     },
   });
   const nodes = [];
