@@ -39,14 +39,17 @@
   const start = async () => {
     if (started) return;
     started = true;
+    const css = styled();
+    await pause();
+    const sources = [...document.querySelectorAll('script[type="text/x-module"]')].map((s) => s.dataset.src);
+    // Fetched while the stylesheet loads; run after it.
+    for (const src of sources) document.head.append(Object.assign(document.createElement('link'), { rel: 'modulepreload', href: src }));
+    await pause();
     const manifest = document.createElement('link');
     manifest.rel = 'manifest';
     manifest.href = '/manifest.webmanifest';
     document.head.append(manifest);
-    const sources = [...document.querySelectorAll('script[type="text/x-module"]')].map((s) => s.dataset.src);
-    // Fetched while the stylesheet loads; run after it.
-    for (const src of sources) document.head.append(Object.assign(document.createElement('link'), { rel: 'modulepreload', href: src }));
-    await styled();
+    await css;
     await pause();
     for (const use of document.querySelectorAll('use[data-href]')) use.setAttribute('href', use.dataset.href);
     // One module at a time, each in a task of its own (app.js first: it fills in the
