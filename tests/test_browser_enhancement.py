@@ -5,7 +5,7 @@ the work up must not change what a person gets: every page is still enhanced com
 several tasks) has run, and no timer is needed, so a page whose timers are paused still
 comes alive."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -53,7 +53,7 @@ def test_a_page_whose_timers_are_paused_is_still_enhanced(new_context, live_serv
     timer: with the clock paused every page still gets its modules, its drawings and
     the person's emergency number."""
     context = new_context(service_workers="block")
-    start = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
     context.clock.install(time=start)
     context.clock.pause_at(start + timedelta(seconds=1))
     page = context.new_page()
