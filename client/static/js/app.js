@@ -6,12 +6,14 @@
 // Each step runs in a task of its own (nextTask), so none keeps the page from answering
 // a tap; the loader waits for this module's top level, so <html data-enhanced> still
 // means every step has run.
-import { fillNumbers, rememberHelp } from './emergency.js';
+import { fillNumbers, localHelp, rememberHelp } from './emergency.js';
 import { watchHold } from './safety.js';
 import { watchInstall } from './install.js';
 import { nextTask } from './dom.js';
 
-rememberHelp(fillNumbers(document.body));
+const help = localHelp();
+await nextTask();
+rememberHelp(fillNumbers(document.body, help));
 await nextTask();
 watchHold();
 await nextTask();
