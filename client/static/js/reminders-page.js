@@ -374,6 +374,10 @@ class RemindersPage {
     await nextTask();
     this.renderDelivery();
     await nextTask();
+    // The first reckoning in the person's time zone sets up the browser's date formatting
+    // (a long task on a slow phone): on its own here; renderToday reuses the offsets.
+    upcoming(this.store, Date.now());
+    await nextTask();
     this.renderToday();
     withTimeout(syncPlan(), 20_000, 'Sending the plan').catch(() => {
       // Offline: tried again on the next visit.
