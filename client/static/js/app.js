@@ -3,12 +3,20 @@
 // own emergency number; hold stretches after an urgent safety-check result; show due
 // reminders (reminder-watch.js, loaded after the page so it never delays it); and,
 // once the app is installed, ask the browser to keep its data (persistent storage).
-import { fillNumbers, rememberHelp } from './emergency.js';
+// Each step runs in a task of its own (nextTask), so none keeps the page from answering
+// a tap; the loader waits for this module's top level, so <html data-enhanced> still
+// means every step has run.
+import { fillNumbers, localHelp, rememberHelp } from './emergency.js';
 import { watchHold } from './safety.js';
 import { watchInstall } from './install.js';
+import { nextTask } from './dom.js';
 
-rememberHelp(fillNumbers(document.body));
+const help = localHelp();
+await nextTask();
+rememberHelp(fillNumbers(document.body, help));
+await nextTask();
 watchHold();
+await nextTask();
 watchInstall();
 
 const banner = document.getElementById('update');
@@ -54,7 +62,7 @@ async function register() {
   });
 }
 
-register();
+nextTask().then(register);
 
 // Installed apps ask for persistent storage, so the browser does not clear the
 // person's history to free space. Asked once per page load while installed and not yet
@@ -72,8 +80,8 @@ async function askToPersist() {
 window.addEventListener('appinstalled', () => {
   if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => {});
 });
-askToPersist();
+nextTask().then(askToPersist);
 
-import('./reminder-watch.js')
+nextTask().then(() => import('./reminder-watch.js'))
   .then((module) => module.watch())
   .catch((err) => console.warn('In-app reminders are not available on this page:', err));

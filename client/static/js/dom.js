@@ -44,6 +44,18 @@ export function timeLabel(ms, timeZone, now = Date.now()) {
   return new Intl.DateTimeFormat(undefined, options).format(new Date(ms));
 }
 
+/** Resolves in a new task: the browser may paint and answer input before the caller goes
+ * on, so start-up work cut at these points makes no long task (issue 14: Total Blocking
+ * Time). Not a timer, so a test's fake clock does not hold it up. */
+export function nextTask() {
+  if (globalThis.scheduler && scheduler.yield) return scheduler.yield();
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => resolve();
+    channel.port2.postMessage(0);
+  });
+}
+
 /** A byte count in words: "312 KB", "4.2 MB". */
 export function formatBytes(bytes) {
   if (bytes < 1024) return `${bytes} bytes`;

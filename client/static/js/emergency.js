@@ -18,6 +18,9 @@ let zones = null;
 
 export function deviceTimeZone() {
   try {
+    // Temporal answers at once; the first Intl.DateTimeFormat of a page sets up the
+    // browser's date formatting, a long task on a slow phone (issue 14).
+    if (globalThis.Temporal && Temporal.Now && Temporal.Now.timeZoneId) return Temporal.Now.timeZoneId() || null;
     return Intl.DateTimeFormat().resolvedOptions().timeZone || null;
   } catch (err) {
     return null;

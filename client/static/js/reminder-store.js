@@ -16,8 +16,14 @@ const DAY = 86_400_000;
 const LOG_DAYS = 400; // a year of history, for the export and the progress page
 const LOG_MAX = 5000;
 
+// Temporal where the browser has it: the first Intl.DateTimeFormat of a page sets up the
+// browser's date formatting, a long task on a slow phone, and every page reads the store
+// (reminder-watch.js). Both name and accept the same zones.
+const temporal = globalThis.Temporal && Temporal.Now && Temporal.Now.timeZoneId ? Temporal : null;
+
 export function deviceTimeZone() {
   try {
+    if (temporal) return temporal.Now.timeZoneId() || 'UTC';
     return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
   } catch (err) {
     return 'UTC';
@@ -26,7 +32,8 @@ export function deviceTimeZone() {
 
 function knownZone(tz) {
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz }).format(0);
+    if (temporal) temporal.Now.zonedDateTimeISO(tz);
+    else new Intl.DateTimeFormat('en-US', { timeZone: tz }).format(0);
     return true;
   } catch (err) {
     return false;

@@ -2,7 +2,7 @@
 // and the calendar file. Renders and wires events; the rules are in reminder-rules.js,
 // the stored plan in reminder-store.js, the server calls in push-device.js, and the
 // reminders themselves (on this and every other page) in reminder-watch.js.
-import { $, el, setStatus, timeLabel, withTimeout } from './dom.js';
+import { $, el, setStatus, timeLabel, withTimeout, nextTask } from './dom.js';
 import { dateWords } from './format.js';
 import {
   CHANGED_EVENT, MAX_WINDOWS, TYPES, deviceTimeZone, glassesToday, isDaily, loadStore, overTarget, pausedBySafetyHold,
@@ -367,10 +367,17 @@ class RemindersPage {
     });
   }
 
-  start() {
+  // A task per part (nextTask), so a long form never makes one long task (issue 14).
+  async start() {
     this.fillForm();
     this.bind();
+    await nextTask();
     this.renderDelivery();
+    await nextTask();
+    // The first reckoning in the person's time zone sets up the browser's date formatting
+    // (a long task on a slow phone): on its own here; renderToday reuses the offsets.
+    upcoming(this.store, Date.now());
+    await nextTask();
     this.renderToday();
     withTimeout(syncPlan(), 20_000, 'Sending the plan').catch(() => {
       // Offline: tried again on the next visit.
@@ -379,4 +386,5 @@ class RemindersPage {
   }
 }
 
-if (form) new RemindersPage().start();
+// Awaited, so <html data-enhanced> means the page is complete.
+if (form) await new RemindersPage().start();
