@@ -47,6 +47,21 @@ export function timeLabel(ms, timeZone, now = Date.now()) {
 /** Resolves in a new task: the browser may paint and answer input before the caller goes
  * on, so start-up work cut at these points makes no long task (issue 14: Total Blocking
  * Time). Not a timer, so a test's fake clock does not hold it up. */
+// Temporal where the browser has it: the first Intl.DateTimeFormat of a page sets up the
+// browser's date formatting, a long task on a slow phone (issue 14). Both name and accept
+// the same zones.
+export const TEMPORAL = globalThis.Temporal && Temporal.Now && Temporal.Now.timeZoneId ? Temporal : null;
+
+/** This device's IANA time zone, or null when the browser cannot say. */
+export function deviceTimeZone() {
+  try {
+    if (TEMPORAL) return TEMPORAL.Now.timeZoneId() || null;
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || null;
+  } catch (err) {
+    return null;
+  }
+}
+
 export function nextTask() {
   if (globalThis.scheduler && scheduler.yield) return scheduler.yield();
   return new Promise((resolve) => {

@@ -11,21 +11,11 @@ import REGION_DATA from './region-data.js';
 import { emergencyNumber, regionFor, urgentService, zonesFromCompact } from './screening-rules.js';
 import { KEYS, read, write } from './storage.js';
 import { EMERGENCY_PHRASE, URGENT_PHRASE, fillWith, storedHelp } from './number-fill.js';
+import { deviceTimeZone } from './dom.js';
 
 export { EMERGENCY_PHRASE, URGENT_PHRASE };
 
 let zones = null;
-
-export function deviceTimeZone() {
-  try {
-    // Temporal answers at once; the first Intl.DateTimeFormat of a page sets up the
-    // browser's date formatting, a long task on a slow phone (issue 14).
-    if (globalThis.Temporal && Temporal.Now && Temporal.Now.timeZoneId) return Temporal.Now.timeZoneId() || null;
-    return Intl.DateTimeFormat().resolvedOptions().timeZone || null;
-  } catch (err) {
-    return null;
-  }
-}
 
 function languages() {
   if (navigator.languages && navigator.languages.length) return [...navigator.languages];

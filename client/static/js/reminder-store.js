@@ -4,7 +4,7 @@
 // every page (reminder-watch.js) both work through this module.
 import DEVICE from './reminder-data.js';
 import { KEYS, read, write } from './storage.js';
-import { localDate } from './dom.js';
+import { TEMPORAL, deviceTimeZone as deviceZone, localDate } from './dom.js';
 import { configure, dailyEntry, doneNotBefore, endOfLocalDay, latestWithinGrace, nextDue, parseHHMM, snoozeUntil } from './reminder-rules.js';
 import { currentHold } from './safety.js';
 
@@ -16,23 +16,14 @@ const DAY = 86_400_000;
 const LOG_DAYS = 400; // a year of history, for the export and the progress page
 const LOG_MAX = 5000;
 
-// Temporal where the browser has it: the first Intl.DateTimeFormat of a page sets up the
-// browser's date formatting, a long task on a slow phone, and every page reads the store
-// (reminder-watch.js). Both name and accept the same zones.
-const temporal = globalThis.Temporal && Temporal.Now && Temporal.Now.timeZoneId ? Temporal : null;
-
+/** The device's time zone, UTC when the browser cannot say (a plan always has a zone). */
 export function deviceTimeZone() {
-  try {
-    if (temporal) return temporal.Now.timeZoneId() || 'UTC';
-    return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
-  } catch (err) {
-    return 'UTC';
-  }
+  return deviceZone() || 'UTC';
 }
 
 function knownZone(tz) {
   try {
-    if (temporal) temporal.Now.zonedDateTimeISO(tz);
+    if (TEMPORAL) TEMPORAL.Now.zonedDateTimeISO(tz);
     else new Intl.DateTimeFormat('en-US', { timeZone: tz }).format(0);
     return true;
   } catch (err) {
