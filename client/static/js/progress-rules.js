@@ -242,23 +242,20 @@ export function insights(rules, rows, { reminderTitles = {}, routineTitles = {},
     factors.push({ id: `breaks-${type}`, label: `On days with ${r.break_threshold} or more ${plural(title)}`,
       test: (row) => (row.breaksByType[type] || 0) >= r.break_threshold });
   }
-  const routineIds = new Set();
-  for (const row of days) for (const id of row.routineIds) routineIds.add(id);
-  for (const id of [...routineIds].sort()) {
-    const title = routineTitles[id];
-    if (!title) continue;
-    factors.push({ id: `routine-${id}`, label: `On days you did the ${title.charAt(0).toLowerCase()}${title.slice(1)}`,
-      test: (row) => row.routineIds.has(id) });
-  }
+  // One factor per routine done (or stretch timed) on any day, by its title.
+  const eachDone = (key, titles, prefix, verb) => {
+    const ids = new Set();
+    for (const row of days) for (const id of row[key]) ids.add(id);
+    for (const id of [...ids].sort()) {
+      const title = titles[id];
+      if (!title) continue;
+      factors.push({ id: `${prefix}-${id}`, label: `On days you ${verb} the ${title.charAt(0).toLowerCase()}${title.slice(1)}`,
+        test: (row) => row[key].has(id) });
+    }
+  };
+  eachDone('routineIds', routineTitles, 'routine', 'did');
   factors.push({ id: 'any-routine', label: 'On days you did any routine', test: (row) => row.routines > 0 });
-  const stretchIds = new Set();
-  for (const row of days) for (const id of row.stretchIds) stretchIds.add(id);
-  for (const id of [...stretchIds].sort()) {
-    const title = stretchNames[id];
-    if (!title) continue;
-    factors.push({ id: `stretch-${id}`, label: `On days you timed the ${title.charAt(0).toLowerCase()}${title.slice(1)}`,
-      test: (row) => row.stretchIds.has(id) });
-  }
+  eachDone('stretchIds', stretchNames, 'stretch', 'timed');
   factors.push({ id: 'sleep', label: 'On days after disturbed sleep', test: (row) => row.checkin.sleep === true });
   const out = [];
   for (const f of factors) {
