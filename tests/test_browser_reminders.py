@@ -19,7 +19,7 @@ from icalendar import Calendar
 from playwright.sync_api import expect
 
 from server.reminders import rules as rem
-from tests.conftest import PHONE, wait_for_service_worker
+from tests.conftest import PHONE, wait_for_service_worker, wait_until
 from tests.conftest_push import ManualClock, push_config, push_service_fixture  # noqa: F401
 
 pytestmark = pytest.mark.browser
@@ -178,15 +178,8 @@ PUSH_DEVICE = f"new URL('./push-device.js', {MODULE}).href"
 
 
 def wait_for_empty_queue(page) -> None:
-    """Until the queue is empty (wait_for_function does not await a promise): checked
-    each time the page's reminder watcher could have sent, within 30 s."""
-    page.evaluate(f"""async () => {{
-      const deadline = Date.now() + 30000;
-      while ((await {QUEUE}).length) {{
-        if (Date.now() > deadline) throw new Error('the queue of reminder actions never emptied');
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }}
-    }}""")
+    """Until the queue of reminder actions is empty, within 30 s."""
+    wait_until(page, f"async () => (await {QUEUE}).length === 0")
 
 
 def record_actions(app) -> list[dict]:
